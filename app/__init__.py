@@ -1,0 +1,1 @@
+"""Conduct Desk: a GitHub-native desk for community conduct."""

@@ -1,0 +1,1 @@
+"""Anonymous ballots: blind-signed voter tokens."""

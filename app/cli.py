@@ -1,0 +1,115 @@
+"""The `conduct` command line: one entry point for people, the server and the Actions workflows."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app.core.policy import PolicyInvalid
+
+
+def _policy_dir(args) -> Path:
+    return Path(args.dir or os.environ.get("CONDUCT_POLICY_DIR") or "policy")
+
+
+def _cmd_demo(args) -> int:
+    from app import demo
+
+    return demo.main(sys.stdout, as_json=args.json, policy_dir=_policy_dir(args))
+
+
+def _cmd_policy_check(args) -> int:
+    from app.policy_files import load_policy
+
+    try:
+        policy = load_policy(_policy_dir(args))
+    except PolicyInvalid as invalid:
+        for problem in invalid.problems:
+            print(problem, file=sys.stderr)
+        print(f"policy check failed: {len(invalid.problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"policy ok: {len(policy.criteria.criteria)} criteria, {len(policy.actions.actions)} actions")
+    return 0
+
+
+def _cmd_policy_render(args) -> int:
+    from app.policy_page import render_policy_page
+    from app.policy_files import load_policy
+
+    try:
+        page = render_policy_page(load_policy(_policy_dir(args)))
+    except PolicyInvalid as invalid:
+        print(invalid, file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(page, encoding="utf-8")
+    else:
+        sys.stdout.write(page)
+    return 0
+
+
+def _cmd_stages(args) -> int:
+    from app.core.stages import mermaid
+
+    block = f"```mermaid\n{mermaid()}\n```"
+    if not args.readme:
+        print(block)
+        return 0
+    # Rewrite only the marked block, so the README's diagram is always the table the code uses.
+    path = Path(args.readme)
+    text = path.read_text(encoding="utf-8")
+    begin, end = "<!-- stages:begin -->", "<!-- stages:end -->"
+    if begin not in text or end not in text:
+        print(f"{path} has no {begin} ... {end} block", file=sys.stderr)
+        return 1
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{begin}\n{block}\n{end}{tail}", encoding="utf-8")
+    return 0
+
+
+def _cmd_poll_recount(args) -> int:
+    from app.poll_recount import run
+
+    return run(args.result, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conduct", description="Conduct Desk: help first, mediation early.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run scripted cases on a simulated clock and print the timeline")
+    demo.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    demo.add_argument("--dir", help="policy directory (default: policy, or $CONDUCT_POLICY_DIR)")
+    demo.set_defaults(func=_cmd_demo)
+
+    policy = commands.add_parser("policy", help="check or render the published policy")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    check = policy_commands.add_parser("check", help="validate the policy; list every problem")
+    check.add_argument("dir", nargs="?")
+    check.set_defaults(func=_cmd_policy_check)
+    render = policy_commands.add_parser("render", help="write the public Markdown page of the policy")
+    render.add_argument("dir", nargs="?")
+    render.add_argument("--out", help="file to write (default: standard output)")
+    render.set_defaults(func=_cmd_policy_render)
+
+    stages = commands.add_parser("stages", help="print the stage diagram (Mermaid) from the transition table")
+    stages.add_argument("--readme", help="rewrite the marked diagram block in this file instead of printing")
+    stages.set_defaults(func=_cmd_stages)
+
+    poll = commands.add_parser("poll", help="polls of core developers")
+    poll_commands = poll.add_subparsers(dest="poll_command", required=True)
+    recount = poll_commands.add_parser("recount", help="recount a published poll result from the file alone")
+    recount.add_argument("result")
+    recount.set_defaults(func=_cmd_poll_recount)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

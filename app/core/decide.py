@@ -1,0 +1,485 @@
+"""The decision function: (case, event, policy, now) -> (new case, intended effects). Pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core import effects as fx
+from app.core.case import Case, Decision, Entry
+from app.core.commands import VERBS, Command, Problem, new_commands, parse_commands, verbs_for
+from app.core.durations import DurationError, format_duration, parse_duration
+from app.core.events import (
+    MEDIATOR,
+    SC,
+    SYSTEM,
+    Actor,
+    Commented,
+    Event,
+    HelpRequested,
+    LabelChanged,
+    PollClosed,
+    PollOpened,
+    ReviewExpired,
+    SCReviewed,
+    Tick,
+)
+from app.core.policy import NO_ACTION, Policy
+from app.core.stages import IllegalStep, Stage, mediator_trigger_to, step
+from app.core.summary import SummaryRefused, parse_summary
+
+NO_DECISION = "no-decision"
+URGENT_BAN = "urgent-ban"
+# Stages in which a mediator may still ask the SC for an urgent temporary ban.
+URGENT_STAGES = frozenset({Stage.INTAKE, Stage.MEDIATION, Stage.ESCALATED, Stage.POLLING, Stage.HOLD})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    effects: tuple[fx.Effect, ...]
+
+
+class Refused(Exception):
+    """A command or event the core will not carry out; the message is posted back, politely."""
+
+
+class _Builder:
+    """Collects effects with keys derived from the case, the event and the order, so a resume is exact."""
+
+    def __init__(self, code: str, event_id: str):
+        self.prefix = f"{code}:{event_id}"
+        self.items: list[fx.Effect] = []
+
+    def add(self, kind: type, **fields) -> None:
+        self.items.append(kind(key=f"{self.prefix}:{len(self.items)}", **fields))
+
+    def post(self, where: str, template: str, mention_mediators: bool = False, **context) -> None:
+        self.add(fx.Post, where=where, template=template, context=context, mention_mediators=mention_mediators)
+
+
+def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) -> Outcome:
+    """A new help request becomes a case in intake, acknowledged with its code name and deadline."""
+    due = now + policy.process.acknowledge_within
+    case = Case(
+        code=code, channel=event.channel, opened_at=now, acknowledge_by=due, reporter=event.reporter,
+        thread=event.thread, parties=tuple(dict.fromkeys((event.reporter, *event.about))),
+        history=(Entry(at=now, actor=event.reporter, kind="opened", target=Stage.INTAKE, detail=event.channel),),
+    )
+    out = _Builder(code, event.id)
+    out.add(fx.SetStage, stage=Stage.INTAKE)
+    out.post("case", "new-case.md.j2", mention_mediators=True, code=code, channel=event.channel,
+             thread=event.thread, due=due, about=list(event.about))
+    out.post("reporter", "acknowledge.md.j2", code=code, due=due, channel=event.channel)
+    return Outcome(case, tuple(out.items))
+
+
+def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
+    """Apply one event to a case. Illegal steps raise IllegalStep and change nothing."""
+    out = _Builder(case.code, event.id)
+    if isinstance(event, Commented):
+        case = _comment(case, event, policy, now, out)
+    elif isinstance(event, LabelChanged):
+        case = _label(case, event, now, out)
+    elif isinstance(event, PollOpened):
+        case = _move(case, "poll-opened", SYSTEM, now, "system", event.poll)
+        out.add(fx.SetStage, stage=case.stage)
+        out.post("case", "poll-opened.md.j2", poll=event.poll, deadline=event.deadline_text)
+    elif isinstance(event, PollClosed):
+        case = _poll_closed(case, event, policy, now, out)
+    elif isinstance(event, SCReviewed):
+        case = _reviewed(case, event, policy, now, out)
+    elif isinstance(event, ReviewExpired):
+        case = _expired(case, event, now, out)
+    elif isinstance(event, Tick):
+        case = _tick(case, policy, now, out)
+    else:
+        raise TypeError(f"not an event for an existing case: {type(event).__name__}")
+    return Outcome(case, tuple(out.items))
+
+
+def _move(case: Case, trigger: str, role: str, now: datetime, actor: str, detail: str = "", **changes) -> Case:
+    target = step(case.stage, trigger, role, case.held_from)
+    entry = Entry(at=now, actor=actor, kind=trigger, source=case.stage, target=target, detail=detail)
+    return case.with_entry(entry, stage=target, **changes)
+
+
+# --- comments and commands ----------------------------------------------------------------------------
+
+
+def _comment(case: Case, event: Commented, policy: Policy, now: datetime, out: _Builder) -> Case:
+    found = (
+        new_commands(event.previous_body, event.body) if event.previous_body is not None
+        else parse_commands(event.body)
+    )
+    for item in found:
+        if isinstance(item, Problem):
+            out.post("case", "command-refused.md.j2", actor=event.actor.login, verb=item.verb, reason=item.reason)
+            continue
+        try:
+            case = _command(case, item, event.actor, policy, now, out)
+        except (Refused, IllegalStep) as refusal:
+            out.post("case", "command-refused.md.j2", actor=event.actor.login, verb=item.verb, reason=str(refusal))
+        else:
+            if event.comment_id is not None and item.verb not in ("commands", "summary"):
+                out.add(fx.React, comment_id=event.comment_id, content="+1")
+    return case
+
+
+def _authorise(case: Case, command: Command, actor: Actor) -> None:
+    verb = VERBS[command.verb]
+    if "anyone" in verb.roles:
+        return
+    if not verb.roles & actor.roles:
+        who = " or ".join(sorted(verb.roles))
+        raise Refused(f"`/conduct {command.verb}` is for the {who}; `/conduct commands` lists what you can use")
+    if actor.login in case.recused and command.verb != "commands":
+        raise Refused(f"@{actor.login} has recused from {case.code}, so their commands no longer apply to it")
+
+
+def _command(case: Case, command: Command, actor: Actor, policy: Policy, now: datetime, out: _Builder) -> Case:
+    _authorise(case, command, actor)
+    handler = _HANDLERS.get(command.verb)
+    if handler is None:
+        raise Refused(f"`/conduct {command.verb}` is not used on a private case")
+    return handler(case, command, actor, policy, now, out)
+
+
+def _cmd_commands(case, command, actor, policy, now, out):
+    roles = actor.roles | {"anyone"}
+    out.post("case", "commands.md.j2", actor=actor.login,
+             verbs=[{"usage": v.usage, "summary": v.summary} for v in verbs_for(frozenset(roles))])
+    return case
+
+
+def _cmd_stage(case, command, actor, policy, now, out):
+    name = command.args[0]
+    try:
+        target = Stage(name)
+    except ValueError:
+        raise Refused(f"{name!r} is not a stage; the stages are {', '.join(s.value for s in Stage)}") from None
+    if target is Stage.ESCALATED:
+        raise Refused("a case is escalated with `/conduct escalate`, after a `/conduct summary`")
+    if target is Stage.HOLD:
+        raise Refused("a case is put on hold with `/conduct hold <reason>`")
+    if target is Stage.RESOLVED:
+        return _cmd_resolve(case, command, actor, policy, now, out)
+    trigger = mediator_trigger_to(case.stage, target)
+    if trigger is None:
+        raise IllegalStep(f"a mediator cannot move a case from {case.stage.value} to {target.value}")
+    return _take(case, trigger, actor, now, out)
+
+
+def _take(case: Case, trigger: str, actor: Actor, now: datetime, out: _Builder, detail: str = "") -> Case:
+    case = _move(case, trigger, MEDIATOR, now, actor.login, detail)
+    if case.acknowledged_at is None:
+        case = case.model_copy(update={"acknowledged_at": now})
+    out.add(fx.SetStage, stage=case.stage)
+    return case
+
+
+def _cmd_assign(case, command, actor, policy, now, out):
+    mediators = policy.roles.roles.mediators.users
+    logins = tuple(command.args)
+    strangers = [login for login in logins if mediators is not None and login not in mediators]
+    if strangers:
+        raise Refused(f"only mediators can be assigned; not a mediator: {', '.join('@' + s for s in strangers)}")
+    recused = [login for login in logins if login in case.recused]
+    if recused:
+        raise Refused(f"{', '.join('@' + r for r in recused)} recused from this case")
+    assigned = tuple(dict.fromkeys((*case.mediators, *logins)))
+    entry = Entry(at=now, actor=actor.login, kind="assign", detail=" ".join(logins))
+    case = case.with_entry(entry, mediators=assigned)
+    out.add(fx.Assign, logins=logins)
+    if case.stage is Stage.INTAKE:
+        case = _take(case, "take", actor, now, out)
+    return case
+
+
+def _cmd_note(case, command, actor, policy, now, out):
+    return case.with_entry(Entry(at=now, actor=actor.login, kind="note", detail=command.text))
+
+
+def _cmd_hold(case, command, actor, policy, now, out):
+    held_from = case.stage
+    case = _move(case, "hold", MEDIATOR, now, actor.login, command.text, held_from=held_from,
+                 hold_reason=command.text)
+    out.add(fx.SetStage, stage=case.stage)
+    return case
+
+
+def _cmd_unhold(case, command, actor, policy, now, out):
+    case = _move(case, "unhold", MEDIATOR, now, actor.login, command.text)
+    case = case.model_copy(update={"held_from": None, "hold_reason": None})
+    out.add(fx.SetStage, stage=case.stage)
+    return case
+
+
+def _cmd_recuse(case, command, actor, policy, now, out):
+    if actor.login in case.recused:
+        raise Refused(f"@{actor.login} has already recused from {case.code}")
+    entry = Entry(at=now, actor=actor.login, kind="recuse")
+    return case.with_entry(entry, recused=(*case.recused, actor.login),
+                           mediators=tuple(m for m in case.mediators if m != actor.login))
+
+
+def _cmd_summary(case, command, actor, policy, now, out):
+    if case.stage not in (Stage.MEDIATION, Stage.HOLD):
+        raise Refused(f"a summary is written during mediation; {case.code} is in {case.stage.value}")
+    try:
+        summary = parse_summary(command.body, policy)
+    except SummaryRefused as refused:
+        out.post("case", "summary-refused.md.j2", actor=actor.login, reasons=refused.reasons)
+        return case
+    out.post("case", "summary-accepted.md.j2", actor=actor.login,
+             points=[{"action": p.action, "criteria": list(p.criteria)} for p in summary.action_points])
+    return case.with_entry(Entry(at=now, actor=actor.login, kind="summary"), summary=summary)
+
+
+def _cmd_escalate(case, command, actor, policy, now, out):
+    if case.summary is None:
+        raise Refused("escalation needs a summary first: what happened, the course of mediation, why it did "
+                      "not resolve the issue, and the action points (`/conduct summary`)")
+    subject = _subject(case, command.args[0].lstrip("@") if command.args else None)
+    case = _move(case, "escalate", MEDIATOR, now, actor.login, subject, subject=subject)
+    out.add(fx.SetStage, stage=case.stage)
+    out.add(fx.Dispatch, workflow="poll-open.yml", inputs={"case": case.code})
+    out.post("case", "escalated.md.j2", options=list(case.summary.options()))
+    return case
+
+
+def _cmd_resolve(case, command, actor, policy, now, out):
+    case = _take(case, "resolve", actor, now, out, detail=command.text)
+    out.post("reporter", "resolved.md.j2", code=case.code)
+    return case
+
+
+def _cmd_urgent_ban(case, command, actor, policy, now, out):
+    subject, duration_text = command.args[0].lstrip("@"), command.args[1]
+    if case.stage not in URGENT_STAGES:
+        raise Refused(f"an urgent ban is for an open case; {case.code} is in {case.stage.value}")
+    duration = parse_duration(duration_text)
+    limit = policy.process.urgent_ban.max_duration
+    if duration > limit:
+        raise Refused(f"an urgent ban lasts at most {format_duration(limit)} under the policy")
+    decision = Decision(id=f"{case.code}-d{len(case.decisions) + 1}", action=URGENT_BAN, subject=subject,
+                        duration=duration, urgent=True, requested_at=now)
+    reason = " ".join(command.args[2:])
+    entry = Entry(at=now, actor=actor.login, kind="urgent-ban-requested", detail=f"{decision.id} {reason}")
+    case = case.with_entry(entry, decisions=(*case.decisions, decision))
+    out.add(fx.Dispatch, workflow="sc-approval.yml",
+            inputs={"case": case.code, "decision": decision.id, "urgent": "true"})
+    out.post("case", "approval-requested.md.j2", decision=decision.id, action=URGENT_BAN, subject=subject,
+             duration=format_duration(duration), urgent=True)
+    return case
+
+
+def _cmd_message(case, command, actor, policy, now, out):
+    login = command.args[0].lstrip("@")
+    text = "\n".join(part for part in (" ".join(command.args[1:]), command.body) if part)
+    out.add(fx.MessageParty, login=login, text=text)
+    parties = case.parties if login in case.parties else (*case.parties, login)
+    return case.with_entry(Entry(at=now, actor=actor.login, kind="message", detail=login), parties=parties)
+
+
+def _cmd_deescalate(case, command, actor, policy, now, out):
+    if case.thread is None:
+        raise Refused(f"{case.code} links no public thread to post a note to")
+    out.post("thread", f"deescalate-{command.verb}.md.j2", addressed=[a.lstrip("@") for a in command.args])
+    return case.with_entry(Entry(at=now, actor=actor.login, kind=command.verb))
+
+
+def _cmd_sc(case, command, actor, policy, now, out):
+    sub = command.args[0]
+    decision = _pending(case)
+    if sub == "reject":
+        event = SCReviewed(id=out.prefix, actor=actor, decision=decision.id, approved=False,
+                           comment=" ".join(command.args[1:]))
+        return _reviewed(case, event, policy, now, out)
+    shorten = None
+    rest = list(command.args[1:])
+    if rest[:1] == ["shorten"]:
+        try:
+            shorten = parse_duration(rest[1])
+        except (IndexError, DurationError) as error:
+            raise Refused(f"`shorten` needs a duration: {error}") from None
+    if actor.login in decision.approved_by:
+        raise Refused(f"@{actor.login} has already approved {decision.id}")
+    approvals = (*decision.approved_by, actor.login)
+    if len(approvals) < policy.process.approval.sc_quorum:
+        updated = decision.model_copy(update={"approved_by": approvals})
+        entry = Entry(at=now, actor=actor.login, kind="sc-approval", detail=decision.id)
+        out.post("case", "sc-approval-counted.md.j2", decision=decision.id, count=len(approvals),
+                 needed=policy.process.approval.sc_quorum)
+        return case.with_entry(entry, decisions=_replace(case.decisions, updated))
+    event = SCReviewed(id=out.prefix, actor=actor, decision=decision.id, approved=True, shorten_to=shorten)
+    return _reviewed(case, event, policy, now, out, approvers=approvals)
+
+
+def _pending(case: Case) -> Decision:
+    pending = case.pending_decisions
+    if not pending:
+        raise Refused(f"{case.code} has no decision waiting for the SC")
+    return pending[-1]
+
+
+def _replace(decisions: tuple[Decision, ...], updated: Decision) -> tuple[Decision, ...]:
+    return tuple(updated if d.id == updated.id else d for d in decisions)
+
+
+_HANDLERS = {
+    "commands": _cmd_commands, "stage": _cmd_stage, "assign": _cmd_assign, "note": _cmd_note,
+    "hold": _cmd_hold, "unhold": _cmd_unhold, "recuse": _cmd_recuse, "summary": _cmd_summary,
+    "escalate": _cmd_escalate, "resolve": _cmd_resolve, "urgent-ban": _cmd_urgent_ban,
+    "message": _cmd_message, "calm": _cmd_deescalate, "summarize": _cmd_deescalate,
+    "agree-to-disagree": _cmd_deescalate, "sc": _cmd_sc,
+}
+
+
+# --- labels, polls, the SC and the clock ---------------------------------------------------------------
+
+
+def _label(case: Case, event: LabelChanged, now: datetime, out: _Builder) -> Case:
+    """A stage label put on by hand is adopted if a mediator could make that step; otherwise reverted."""
+    name = event.label.removeprefix("stage: ")
+    try:
+        target = Stage(name)
+    except ValueError:
+        return case
+    if target is case.stage:
+        return case
+    trigger = mediator_trigger_to(case.stage, target)
+    if event.actor.has(MEDIATOR) and event.actor.login not in case.recused and trigger is not None:
+        case = _move(case, trigger, MEDIATOR, now, event.actor.login, "label")
+        out.add(fx.SetStage, stage=case.stage)
+        return case
+    out.add(fx.SetStage, stage=case.stage)
+    why = ("only mediators move a case by label" if not event.actor.has(MEDIATOR)
+           else f"a case cannot go from {case.stage.value} to {target.value} by hand")
+    out.post("case", "label-reverted.md.j2", actor=event.actor.login, label=event.label, stage=case.stage.value,
+             reason=why)
+    return case
+
+
+def _poll_closed(case: Case, event: PollClosed, policy: Policy, now: datetime, out: _Builder) -> Case:
+    totals = dict(event.totals)
+    if event.outcome == NO_DECISION:
+        case = _move(case, "poll-no-decision", SYSTEM, now, "system", event.poll)
+    elif event.outcome == NO_ACTION:
+        case = _move(case, "poll-no-action", SYSTEM, now, "system", event.poll)
+    else:
+        action = policy.action(event.outcome)
+        subject = case.subject or _subject(case, None)
+        decision = Decision(id=f"{case.code}-d{len(case.decisions) + 1}", action=action.id, subject=subject,
+                            duration=action.span.default, poll=event.poll, totals=totals, requested_at=now,
+                            reviewed_not_ended=not action.ends)
+        case = _move(case, "poll-sanction", SYSTEM, now, "system", f"{event.poll} {action.id}",
+                     decisions=(*case.decisions, decision))
+        out.add(fx.Dispatch, workflow="sc-approval.yml",
+                inputs={"case": case.code, "decision": decision.id, "urgent": "false"})
+        out.post("case", "approval-requested.md.j2", decision=decision.id, action=action.id, subject=subject,
+                 duration=format_duration(decision.duration), urgent=False)
+    out.add(fx.SetStage, stage=case.stage)
+    out.post("case", "poll-closed.md.j2", poll=event.poll, outcome=event.outcome, totals=totals)
+    return case
+
+
+def _subject(case: Case, named: str | None) -> str:
+    """The one person an escalation is about: named in the command, or the case's only other party."""
+    if named:
+        if named == case.reporter:
+            raise Refused("the person who asked for help cannot be the subject of their own escalation")
+        return named
+    others = [p for p in case.parties if p != case.reporter]
+    if len(others) != 1:
+        raise Refused("name the person this escalation is about: `/conduct escalate @login`")
+    return others[0]
+
+
+def _reviewed(case: Case, event: SCReviewed, policy: Policy, now: datetime, out: _Builder,
+              approvers: tuple[str, ...] | None = None) -> Case:
+    decision = case.decision(event.decision)
+    if decision is None or decision.approved_at is not None:
+        raise Refused(f"{event.decision} is not a decision waiting for the SC on {case.code}")
+    if not event.actor.has(SC):
+        raise Refused("only the SC approves or rejects a decision")
+    if not event.approved:
+        entry = Entry(at=now, actor=event.actor.login, kind="sc-reject", detail=f"{decision.id} {event.comment}")
+        remaining = tuple(d for d in case.decisions if d.id != decision.id)
+        if decision.urgent:
+            case = case.with_entry(entry, decisions=remaining)
+        else:
+            case = _move(case, "sc-reject", SC, now, event.actor.login, decision.id, decisions=remaining)
+            out.add(fx.SetStage, stage=case.stage)
+        out.post("case", "sc-rejected.md.j2", mention_mediators=True, decision=decision.id, reason=event.comment)
+        return case
+    duration = decision.duration
+    if event.shorten_to is not None:
+        if event.shorten_to > duration:
+            raise Refused("the SC may shorten a duration, never lengthen it")
+        duration = event.shorten_to
+    approved = decision.model_copy(update={
+        "approved_by": approvers or (*decision.approved_by, event.actor.login),
+        "approved_at": now, "duration": duration, "ends_at": now + duration})
+    detail = decision.id + (f" shortened to {format_duration(duration)}" if duration != decision.duration else "")
+    decisions = _replace(case.decisions, approved)
+    if decision.urgent:
+        case = case.with_entry(Entry(at=now, actor=event.actor.login, kind="sc-approve", detail=detail),
+                               decisions=decisions)
+    else:
+        # A poll's sanction replaces an urgent ban still in force: the poll has now decided.
+        decisions = tuple(
+            d.model_copy(update={"ends_at": now}) if d.urgent and d.ends_at and d.ends_at > now else d
+            for d in decisions
+        )
+        case = _move(case, "sc-approve", SC, now, event.actor.login, detail, decisions=decisions)
+        out.add(fx.SetStage, stage=case.stage)
+    out.add(fx.ApplySanction, decision=decision.id)
+    out.post("case", "sc-approved.md.j2", decision=decision.id, action=decision.action, subject=decision.subject,
+             ends=approved.ends_at, review=decision.reviewed_not_ended)
+    return case
+
+
+def _expired(case: Case, event: ReviewExpired, now: datetime, out: _Builder) -> Case:
+    decision = case.decision(event.decision)
+    if decision is None or decision.approved_at is not None:
+        return case
+    remaining = tuple(d for d in case.decisions if d.id != decision.id)
+    if decision.urgent:
+        case = case.with_entry(Entry(at=now, actor="system", kind="review-expired", detail=decision.id),
+                               decisions=remaining)
+    else:
+        case = _move(case, "review-expired", SYSTEM, now, "system", decision.id, decisions=remaining)
+        out.add(fx.SetStage, stage=case.stage)
+    out.post("case", "review-expired.md.j2", mention_mediators=True, decision=decision.id)
+    return case
+
+
+def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
+    """Timers: a late acknowledgement, and sanctions whose end or review date has come."""
+    if (case.acknowledged_at is None and now >= case.acknowledge_by
+            and not any(e.kind == "ack-overdue" for e in case.history)):
+        case = case.with_entry(Entry(at=now, actor="system", kind="ack-overdue"))
+        out.post("case", "ack-overdue.md.j2", mention_mediators=True, code=case.code, due=case.acknowledge_by)
+    for decision in case.decisions:
+        if decision.ends_at is None or decision.ends_at > now:
+            continue
+        if any(e.kind in ("lifted", "review-opened") and e.detail == decision.id for e in case.history):
+            continue
+        if decision.reviewed_not_ended:
+            case = case.with_entry(Entry(at=now, actor="system", kind="review-opened", detail=decision.id))
+            out.post("case", "review-due.md.j2", mention_mediators=True, decision=decision.id,
+                     subject=decision.subject)
+            continue
+        case = case.with_entry(Entry(at=now, actor="system", kind="lifted", detail=decision.id))
+        out.add(fx.LiftSanction, decision=decision.id)
+        out.post("case", "path-back.md.j2", mention_mediators=True, decision=decision.id,
+                 subject=decision.subject, action=decision.action)
+    if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
+        case = _move(case, "sanction-ended", SYSTEM, now, "system")
+        out.add(fx.SetStage, stage=case.stage)
+    return case
+
+
+def _finished(case: Case, decision: Decision) -> bool:
+    return any(e.kind == "lifted" and e.detail == decision.id for e in case.history)
+

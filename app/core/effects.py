@@ -1,0 +1,69 @@
+"""Intended actions, as data: the core returns these and the GitHub adapter carries them out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.stages import Stage
+
+# Where a post goes. "case": the private case issue; "reporter": back to whoever asked for help, by the
+# channel they used (party inbox, redacted public issue, or the thread); "thread": the public thread a
+# case links (de-escalation notes only); "discussion": the core developers' poll discussion.
+PLACES = ("case", "reporter", "thread", "discussion")
+
+
+@dataclass(frozen=True)
+class Effect:
+    # A stable key (case, event, position) so that an effect list cut short by a failure can be resumed
+    # without applying anything twice.
+    key: str
+
+
+@dataclass(frozen=True)
+class SetStage(Effect):
+    stage: Stage
+
+
+@dataclass(frozen=True)
+class Post(Effect):
+    where: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    mention_mediators: bool = False
+
+
+@dataclass(frozen=True)
+class React(Effect):
+    comment_id: int
+    content: str = "+1"
+
+
+@dataclass(frozen=True)
+class Assign(Effect):
+    logins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dispatch(Effect):
+    """Start a workflow in the cases repo (poll-open.yml, sc-approval.yml)."""
+
+    workflow: str
+    inputs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class MessageParty(Effect):
+    """A mediator's message to one party, delivered to that party's private inbox page."""
+
+    login: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ApplySanction(Effect):
+    decision: str
+
+
+@dataclass(frozen=True)
+class LiftSanction(Effect):
+    decision: str

@@ -1,0 +1,36 @@
+"""Renders the Jinja2 templates in app/templates for comments, posts and pages."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from app.core.durations import format_duration
+
+CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal"}
+
+
+def when(value: datetime) -> str:
+    """A time as people read it in a comment: always UTC, to the minute."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(value: timedelta) -> str:
+    return format_duration(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    # Markdown, not HTML: autoescape stays off here, and text copied from reporters is neutralised
+    # before it ever reaches a template.
+    env = Environment(loader=PackageLoader("app", "templates"), undefined=StrictUndefined,
+                      keep_trailing_newline=True, autoescape=False, trim_blocks=False)
+    env.filters["when"] = when
+    env.filters["duration"] = duration
+    env.globals["channel_names"] = CHANNEL_NAMES
+    return env
+
+
+def render(template: str, context: dict | None = None) -> str:
+    return environment().get_template(template).render(**(context or {}))

@@ -1,0 +1,1 @@
+"""The ASGI service: webhook receiver, intake pages and the ballot form."""
