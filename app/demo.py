@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -10,7 +10,7 @@ from app.core.events import MEDIATOR, SC, Actor, Commented, HelpRequested, Label
 from app.desk import Desk, Record
 from app.policy_files import load_policy
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MEDIATOR_1 = Actor("mediator-1", frozenset({MEDIATOR}))
 MEDIATOR_2 = Actor("mediator-2", frozenset({MEDIATOR}))
 SC_1 = Actor("sc-1", frozenset({SC}))
@@ -18,7 +18,7 @@ CONTRIBUTOR = Actor("contributor-5", frozenset())
 
 SUMMARY_MISSING_PART = """/conduct summary
 ### What happened
-In a review thread, participant-2 called another contributor's work worthless and kept posting after being asked to stop.
+In a review thread, participant-2 called another contributor's work worthless.
 ### Action points
 - warning: personal-attack
 """

@@ -81,7 +81,7 @@ def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
     elif isinstance(event, LabelChanged):
         case = _label(case, event, now, out)
     elif isinstance(event, PollOpened):
-        case = _move(case, "poll-opened", SYSTEM, now, "system", event.poll)
+        case = _move(case, "poll-opened", SYSTEM, now, "system", event.poll, polls=case.polls + 1)
         out.add(fx.SetStage, stage=case.stage)
         out.post("case", "poll-opened.md.j2", poll=event.poll, deadline=event.deadline_text)
     elif isinstance(event, PollClosed):
@@ -275,8 +275,7 @@ def _cmd_urgent_ban(case, command, actor, policy, now, out):
 
 def _cmd_message(case, command, actor, policy, now, out):
     login = command.args[0].lstrip("@")
-    text = "\n".join(part for part in (" ".join(command.args[1:]), command.body) if part)
-    out.add(fx.MessageParty, login=login, text=text)
+    out.add(fx.MessageParty, login=login, text=command.body)
     parties = case.parties if login in case.parties else (*case.parties, login)
     return case.with_entry(Entry(at=now, actor=actor.login, kind="message", detail=login), parties=parties)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # The rules, in plain words, before the table that encodes them:
 #
@@ -26,7 +26,7 @@ from enum import Enum
 # SC's review; "system" from the app's own timers and workflows — never from a comment.
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     INTAKE = "intake"
     MEDIATION = "mediation"
     RESOLVED = "resolved"
