@@ -34,8 +34,8 @@ def _cmd_policy_check(args) -> int:
 
 
 def _cmd_policy_render(args) -> int:
-    from app.policy_page import render_policy_page
     from app.policy_files import load_policy
+    from app.policy_page import render_policy_page
 
     try:
         page = render_policy_page(load_policy(_policy_dir(args)))

@@ -1,7 +1,7 @@
 """Renders the Jinja2 templates in app/templates for comments, posts and pages."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -13,7 +13,7 @@ CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal":
 
 def when(value: datetime) -> str:
     """A time as people read it in a comment: always UTC, to the minute."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def duration(value: timedelta) -> str:

@@ -1,0 +1,34 @@
+"""Settings from the environment: the one place that reads CONDUCT_* variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///conduct.sqlite3"
+DEFAULT_GITHUB_API_URL = "https://api.github.com/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    github_api_url: str | None = None  # None: use the local GitHub stand-in where a command allows it
+    webhook_secret: str = ""
+    app_id: str | None = None
+    app_private_key: str | None = None
+    policy_dir: str = "policy"
+    public_url: str = "http://127.0.0.1:8000"
+    session_secret: str = ""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("CONDUCT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            github_api_url=env.get("CONDUCT_GITHUB_API_URL") or None,
+            webhook_secret=env.get("CONDUCT_WEBHOOK_SECRET", ""),
+            app_id=env.get("CONDUCT_APP_ID") or None,
+            app_private_key=env.get("CONDUCT_APP_PRIVATE_KEY") or None,
+            policy_dir=env.get("CONDUCT_POLICY_DIR") or "policy",
+            public_url=(env.get("CONDUCT_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            session_secret=env.get("CONDUCT_SESSION_SECRET", ""),
+        )

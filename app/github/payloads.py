@@ -1,0 +1,131 @@
+"""Lenient models of the webhook fields the app reads; every other field, and its absence, is ignored."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Lenient(BaseModel):
+    # Real payloads vary with their age; the app reads a few fields and must accept all the rest.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class User(Lenient):
+    login: str
+    type: str = "User"
+
+
+class Label(Lenient):
+    name: str
+
+
+class Repository(Lenient):
+    full_name: str
+    node_id: str = ""
+    private: bool = False
+
+
+class App(Lenient):
+    id: int
+
+
+class Issue(Lenient):
+    number: int
+    node_id: str = ""
+    title: str = ""
+    body: str | None = None
+    html_url: str = ""
+    user: User | None = None
+    labels: list[Label] = []
+    state: str = "open"
+    pull_request: dict | None = None
+
+
+class Comment(Lenient):
+    id: int
+    node_id: str = ""
+    body: str | None = None
+    html_url: str = ""
+    user: User | None = None
+    performed_via_github_app: App | None = None
+
+
+class BodyChange(Lenient):
+    # GitHub names the old text "from", a Python keyword.
+    before: str | None = None
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    def __init__(self, **data):
+        if "from" in data:
+            data["before"] = data.pop("from")
+        super().__init__(**data)
+
+
+class Changes(Lenient):
+    body: BodyChange | None = None
+
+
+class Installation(Lenient):
+    id: int
+
+
+class Envelope(Lenient):
+    action: str | None = None
+    sender: User | None = None
+    repository: Repository | None = None
+    installation: Installation | None = None
+
+
+class IssuesEvent(Envelope):
+    issue: Issue
+    label: Label | None = None
+
+
+class IssueCommentEvent(Envelope):
+    issue: Issue
+    comment: Comment
+    changes: Changes | None = None
+
+
+class WorkflowRun(Lenient):
+    id: int
+    name: str | None = None
+    display_title: str | None = None
+    path: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+
+
+class DeploymentReviewEvent(Envelope):
+    approver: User | None = None
+    comment: str | None = None
+    environment: str | None = None
+    workflow_run: WorkflowRun | None = None
+
+
+class WorkflowRunEvent(Envelope):
+    workflow_run: WorkflowRun
+
+
+MODELS: dict[str, type[Envelope]] = {
+    "issues": IssuesEvent,
+    "issue_comment": IssueCommentEvent,
+    "deployment_review": DeploymentReviewEvent,
+    "workflow_run": WorkflowRunEvent,
+}
+
+
+class PayloadError(ValueError):
+    """A payload lacks a field the app needs; the message names fields, never their values."""
+
+
+def parse_payload(event: str, data: dict) -> Envelope | None:
+    """The model for a handled event, or None for an event the app does not handle."""
+    model = MODELS.get(event)
+    if model is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in item["loc"]) for item in error.errors()})
+        raise PayloadError(f"{event} payload lacks or mistypes: {', '.join(fields)}") from None
