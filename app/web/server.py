@@ -1,0 +1,42 @@
+"""Assembles the ASGI service: webhook receiver, health check, and the pages other modules add."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from app.store.deliveries import Delivery
+from app.web.webhooks import webhook_endpoint
+from app.worker import Worker
+
+
+def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[None]],
+               routes: Sequence[BaseRoute] = (), worker: Worker | None = None) -> Starlette:
+    """The service. Nothing starts at import: the server runs this factory and the lifespan below."""
+    worker = worker or Worker(store, handle)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "pending_deliveries": store.pending_count()})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        # Deliveries stored before a crash or restart are processed as soon as the service is back.
+        worker.kick()
+        yield
+        await worker.wait_idle()
+
+    app = Starlette(
+        routes=[
+            Route("/webhooks/github", webhook_endpoint(secret, store.record_delivery, worker.kick), methods=["POST"]),
+            Route("/healthz", healthz),
+            *routes,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.worker = worker
+    app.state.store = store
+    return app

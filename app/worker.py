@@ -1,0 +1,61 @@
+"""Drains stored deliveries one at a time per process; a crash leaves them stored, to resume on restart."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from app.store.deliveries import Delivery
+
+log = logging.getLogger("conduct.worker")
+LEASE = timedelta(minutes=5)
+
+
+class Worker:
+    """Claims deliveries from the store and hands each to `handle`; records done or failed by class name."""
+
+    def __init__(self, store, handle: Callable[[Delivery], Awaitable[None]],
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.store, self.handle, self.now = store, handle, now
+        self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"
+        self._task: asyncio.Task | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Wake the worker; cheap to call for every delivery."""
+        self._again = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self.drain())
+
+    async def drain(self) -> int:
+        """Process every claimable delivery; return how many were handled."""
+        handled = 0
+        while True:
+            self._again = False
+            delivery = await asyncio.to_thread(self.store.claim_delivery, self.worker_id, self.now(), LEASE)
+            if delivery is None:
+                if not self._again:
+                    return handled
+                continue
+            handled += 1
+            await self.process(delivery)
+
+    async def process(self, delivery: Delivery) -> None:
+        try:
+            await self.handle(delivery)
+        except Exception as error:  # noqa: BLE001 - every failure is recorded; the loop must go on
+            # The class name only: messages can quote payload text.
+            log.warning("failed delivery=%s event=%s error=%s", delivery.delivery_id, delivery.event,
+                        type(error).__name__)
+            await asyncio.to_thread(self.store.fail_delivery, delivery.delivery_id, self.worker_id,
+                                    type(error).__name__)
+            return
+        await asyncio.to_thread(self.store.finish_delivery, delivery.delivery_id, self.worker_id)
+        log.info("done delivery=%s event=%s", delivery.delivery_id, delivery.event)
+
+    async def wait_idle(self) -> None:
+        """For tests and the demo: wait until the current drain has finished."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)

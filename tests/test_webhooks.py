@@ -1,0 +1,170 @@
+"""The webhook receiver: real GitHub payloads are accepted, bad input gets the right 4xx, nothing twice."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.github.payloads import parse_payload
+from app.web.server import create_app
+from app.web.webhooks import HANDLED_EVENTS
+
+SECRET = "webhook-secret-for-tests"
+EXAMPLES = Path(__file__).resolve().parent / "node/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
+
+
+def real_examples() -> list[tuple[str, dict]]:
+    return [(group["name"], example) for group in json.loads(EXAMPLES.read_text()) for example in group["examples"]]
+
+
+def sign(body: bytes, secret: str = SECRET, algo=hashlib.sha256) -> str:
+    prefix = "sha256" if algo is hashlib.sha256 else "sha1"
+    return f"{prefix}=" + hmac.new(secret.encode(), body, algo).hexdigest()
+
+
+def headers(body: bytes, event: str = "issues", delivery: str = "d-1", **extra) -> dict:
+    return {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": sign(body),
+            "Content-Type": "application/json", **extra}
+
+
+class Handled:
+    def __init__(self):
+        self.calls: list[tuple[str, str]] = []
+
+    async def __call__(self, delivery):
+        parse_payload(delivery.event, json.loads(delivery.payload))
+        self.calls.append((delivery.delivery_id, delivery.event))
+
+
+@pytest.fixture
+def service(store):
+    handled = Handled()
+    app = create_app(secret=SECRET, store=store, handle=handled)
+    with TestClient(app) as client:
+        yield client, handled, store
+
+
+def post(client, body: bytes, hdrs: dict):
+    response = client.post("/webhooks/github", content=body, headers=hdrs)
+    return response
+
+
+def test_every_real_example_of_the_handled_events_is_accepted_and_processed(service):
+    client, handled, store = service
+    sent = 0
+    for number, (event, example) in enumerate(real_examples()):
+        body = json.dumps(example).encode()
+        response = post(client, body, headers(body, event, f"real-{number}"))
+        assert response.status_code == 202, (event, example.get("action"), response.text)
+        sent += event in HANDLED_EVENTS
+    client.portal.call(client.app.state.worker.wait_idle)
+    assert len(handled.calls) == sent > 40
+    assert all(store.get_status(delivery) == "done" for delivery, _ in handled.calls)
+
+
+@pytest.mark.parametrize("signature", [
+    None, "", "sha256=", "sha256=" + "0" * 64, "sha256=zz", "SHA256=" + "a" * 64, "md5=" + "a" * 32,
+])
+def test_missing_or_bad_signatures_are_401_and_nothing_is_stored(service, signature):
+    client, handled, store = service
+    body = b'{"action": "opened"}'
+    hdrs = headers(body)
+    if signature is None:
+        del hdrs["X-Hub-Signature-256"]
+    else:
+        hdrs["X-Hub-Signature-256"] = signature
+    assert post(client, body, hdrs).status_code == 401
+    assert store.get_status("d-1") is None
+
+
+def test_a_sha1_only_signature_is_refused_even_when_it_is_valid(service):
+    client, handled, store = service
+    body = b'{"action": "opened"}'
+    hdrs = headers(body)
+    del hdrs["X-Hub-Signature-256"]
+    hdrs["X-Hub-Signature"] = sign(body, algo=hashlib.sha1)
+    assert post(client, body, hdrs).status_code == 401
+    hdrs["X-Hub-Signature-256"] = sign(body, algo=hashlib.sha1)
+    assert post(client, body, hdrs).status_code == 401
+
+
+def test_a_signature_with_another_secret_is_refused(service):
+    client, _, _ = service
+    body = b'{"action": "opened"}'
+    assert post(client, body, headers(body, **{"X-Hub-Signature-256": sign(body, "other")})).status_code == 401
+
+
+@pytest.mark.parametrize("missing", ["X-GitHub-Event", "X-GitHub-Delivery"])
+def test_missing_event_or_delivery_header_is_400(service, missing):
+    client, _, store = service
+    body = b'{"action": "opened"}'
+    hdrs = headers(body)
+    del hdrs[missing]
+    assert post(client, body, hdrs).status_code == 400
+    assert store.pending_count() == 0
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"', b""])
+def test_a_body_that_is_not_a_json_object_is_400(service, body):
+    client, _, _ = service
+    assert post(client, body, headers(body)).status_code == 400
+
+
+def test_an_unknown_event_is_acknowledged_ignored_and_logged_by_name_only(service, caplog):
+    client, handled, store = service
+    body = json.dumps({"action": "created", "secret_text": "report text here"}).encode()
+    with caplog.at_level(logging.INFO):
+        response = post(client, body, headers(body, "star", "d-star"))
+    assert response.status_code == 202 and response.json()["message"] == "ignored"
+    assert store.get_status("d-star") is None and handled.calls == []
+    assert "star" in caplog.text and "report text" not in caplog.text
+
+
+def test_a_redelivery_is_processed_once(service):
+    client, handled, store = service
+    body = json.dumps({"action": "opened", "issue": {"number": 1}}).encode()
+    first = post(client, body, headers(body, "issues", "same-id"))
+    client.portal.call(client.app.state.worker.wait_idle)
+    again = post(client, body, headers(body, "issues", "same-id"))
+    client.portal.call(client.app.state.worker.wait_idle)
+    assert first.json()["message"] == "accepted" and again.json()["message"] == "already received"
+    assert handled.calls == [("same-id", "issues")]
+
+
+def test_a_failed_delivery_is_processed_again_when_it_comes_back(store):
+    attempts = []
+
+    async def flaky(delivery):
+        attempts.append(delivery.delivery_id)
+        if len(attempts) == 1:
+            raise ConnectionError("GitHub was unavailable")
+
+    app = create_app(secret=SECRET, store=store, handle=flaky)
+    with TestClient(app) as client:
+        body = b'{"action": "opened", "issue": {"number": 2}}'
+        post(client, body, headers(body, "issues", "flaky"))
+        client.portal.call(client.app.state.worker.wait_idle)
+        assert store.get_status("flaky") == "failed"
+        post(client, body, headers(body, "issues", "flaky"))
+        client.portal.call(client.app.state.worker.wait_idle)
+    assert attempts == ["flaky", "flaky"] and store.get_status("flaky") == "done"
+
+
+def test_deliveries_stored_before_a_crash_are_processed_at_startup(store):
+    from datetime import UTC, datetime
+
+    store.record_delivery("left-over", "issues", b'{"action": "opened", "issue": {"number": 3}}', datetime.now(UTC))
+    handled = Handled()
+    with TestClient(create_app(secret=SECRET, store=store, handle=handled)) as client:
+        client.portal.call(client.app.state.worker.wait_idle)
+    assert handled.calls == [("left-over", "issues")]
+
+
+def test_health(service):
+    client, _, _ = service
+    assert client.get("/healthz").json() == {"status": "ok", "pending_deliveries": 0}
