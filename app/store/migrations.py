@@ -1,0 +1,122 @@
+"""Versioned schema migrations, applied in order, one transaction each, safe when processes race."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from .engine import write_transaction
+
+# Any constant works; it only has to be the same in every process that migrates this database.
+_PG_MIGRATION_LOCK = 0x636F6E64756374  # "conduct"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    # SQL with {blob}, {ts} and {without_rowid} filled in per dialect. Never edit a released migration:
+    # databases that already ran it will not run it again; add a new one instead.
+    statements: tuple[str, ...]
+
+
+# Ballot-side tables are WITHOUT ROWID on SQLite so rows are stored in key (hash/login) order and no
+# hidden insertion counter exists; see `ballots` for the full anonymity reasoning.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "deliveries and effects ledger", (
+        """CREATE TABLE deliveries (
+            delivery_id TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            payload {blob},
+            status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'done', 'failed')),
+            received_at {ts} NOT NULL,
+            worker_id TEXT,
+            lease_until {ts},
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_class TEXT
+        )""",
+        "CREATE INDEX deliveries_queue ON deliveries (status, received_at)",
+        """CREATE TABLE effects (
+            effect_key TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('claimed', 'done')),
+            result TEXT
+        ){without_rowid}""",
+    )),
+    Migration(2, "polls, electorate and ballots", (
+        """CREATE TABLE polls (
+            poll_id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL,
+            frozen TEXT NOT NULL,
+            deadline {ts} NOT NULL,
+            state TEXT NOT NULL
+        )""",
+        """CREATE TABLE electorate (
+            poll_id TEXT NOT NULL REFERENCES polls (poll_id),
+            login TEXT NOT NULL,
+            PRIMARY KEY (poll_id, login)
+        ){without_rowid}""",
+        """CREATE TABLE issued (
+            poll_id TEXT NOT NULL,
+            login TEXT NOT NULL,
+            PRIMARY KEY (poll_id, login),
+            FOREIGN KEY (poll_id, login) REFERENCES electorate (poll_id, login)
+        ){without_rowid}""",
+        """CREATE TABLE issued_tokens (
+            poll_id TEXT NOT NULL REFERENCES polls (poll_id),
+            token_hash {blob} NOT NULL,
+            PRIMARY KEY (poll_id, token_hash)
+        ){without_rowid}""",
+        """CREATE TABLE ballots (
+            poll_id TEXT NOT NULL REFERENCES polls (poll_id),
+            token_hash {blob} NOT NULL,
+            choice TEXT NOT NULL,
+            extra TEXT,
+            PRIMARY KEY (poll_id, token_hash)
+        ){without_rowid}""",
+    )),
+    # Sanctions ledger (end/review dates for the path back) is not here yet: add it as migration 3.
+)
+
+_DIALECT_WORDS = {
+    "sqlite": {"blob": "BLOB", "ts": "TEXT", "without_rowid": " WITHOUT ROWID"},
+    "postgresql": {"blob": "BYTEA", "ts": "TIMESTAMPTZ", "without_rowid": ""},
+}
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer release than this one."""
+
+
+def migrate(engine: Engine, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Apply every migration newer than the database's version; return the resulting version."""
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(migrations) + 1)):
+        raise ValueError(f"migration versions must be 1..n in order, got {versions}")
+    words = _DIALECT_WORDS[engine.dialect.name]
+    while True:
+        # One migration per transaction, each re-reading the version under the lock: a process that
+        # waited for another one's migration sees the new version and skips it.
+        with write_transaction(engine) as conn:
+            current = _locked_version(conn)
+            if current > len(migrations):
+                raise SchemaTooNew(f"database schema is version {current}; this code knows {len(migrations)}")
+            if current == len(migrations):
+                return current
+            step = migrations[current]
+            for statement in step.statements:
+                conn.exec_driver_sql(statement.format(**words))
+            conn.execute(
+                text("INSERT INTO schema_version (version, name) VALUES (:v, :n)"),
+                {"v": step.version, "n": step.name},
+            )
+
+
+def _locked_version(conn: Connection) -> int:
+    # SQLite: the caller's BEGIN IMMEDIATE already excludes every other writer.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    conn.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+    )
+    return conn.execute(text("SELECT COALESCE(MAX(version), 0) FROM schema_version")).scalar_one()

@@ -1,0 +1,27 @@
+"""The Store: one object over one database, and `open_store`, which migrates before handing it out."""
+
+from __future__ import annotations
+
+from .ballots import BallotStore
+from .deliveries import DeliveryStore
+from .effects import EffectStore
+from .engine import make_engine
+from .migrations import migrate
+from .polls import PollStore
+
+
+class Store(DeliveryStore, EffectStore, PollStore, BallotStore):
+    """Deliveries, effects, polls and ballots; each part lives in its own module."""
+
+    # Sanctions ledger (sanction, end or review date, lifted?) is still to come, as its own module.
+
+
+def open_store(url: str) -> Store:
+    """Open `sqlite:///path` or `postgresql://...` (also `postgres://`), migrating it to the latest schema."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
