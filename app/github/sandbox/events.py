@@ -1,0 +1,78 @@
+"""Assemble webhook payloads the way GitHub frames them and hand them to the dispatcher."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import shapes
+from .ids import iso, node_id
+from .model import Comment, Discussion, Issue, Repo, Run, Workflow
+from .shapes import Base
+
+if TYPE_CHECKING:
+    from .state import SandboxState
+
+
+def open_issues(repo: Repo) -> int:
+    return sum(1 for i in repo.issues.values() if i.state == "open")
+
+
+def association(state: SandboxState, repo: Repo, login: str) -> str:
+    if login == repo.owner:
+        return "OWNER"
+    org = state.orgs.get(repo.owner)
+    return "MEMBER" if org is not None and login in org.members else "NONE"
+
+
+def repository(state: SandboxState, b: Base, repo: Repo) -> dict:
+    return shapes.repo(b, state.users[repo.owner], repo, open_issues(repo))
+
+
+def issue_json(state: SandboxState, b: Base, repo: Repo, issue: Issue) -> dict:
+    return shapes.issue(b, state.users, repo, issue, association(state, repo, issue.user))
+
+
+def comment_json(state: SandboxState, b: Base, repo: Repo, comment: Comment) -> dict:
+    return shapes.comment(b, state.users, repo, comment, association(state, repo, comment.user))
+
+
+def discussion_json(state: SandboxState, b: Base, repo: Repo, disc: Discussion) -> dict:
+    return shapes.discussion(b, state.users, repo, disc, association(state, repo, disc.user))
+
+
+def emit(
+    state: SandboxState, b: Base, event: str, action: str | None, repo: Repo, sender: str, **body
+) -> None:
+    """Send `event` for something that happened in `repo`, done by `sender`."""
+    payload: dict = ({"action": action} if action else {}) | body
+    payload["repository"] = repository(state, b, repo)
+    if repo.owner in state.orgs:
+        payload["organization"] = shapes.org(b, state.orgs[repo.owner])
+    payload["sender"] = shapes.user(b, state.users[sender])
+    inst = state.installation_for(repo.owner)
+    if inst is not None:
+        payload["installation"] = {"id": inst.id, "node_id": node_id("IntegrationInstallation", inst.id)}
+    state.webhooks.emit(event, payload)
+
+
+def run_json(state: SandboxState, b: Base, repo: Repo, run: Run) -> dict:
+    wf = next(w for w in repo.workflows.values() if w.id == run.workflow_id)
+    return shapes.workflow_run(
+        b, state.users, repo, state.users[repo.owner], run, wf.path, wf.name, open_issues(repo)
+    )
+
+
+def workflow_json(b: Base, repo: Repo, wf: Workflow) -> dict:
+    a = f"{b.api}/repos/{repo.full_name}/actions/workflows/{wf.id}"
+    return {
+        "badge_url": f"{b.web}/{repo.full_name}/workflows/{wf.name}/badge.svg",
+        "created_at": iso(wf.created_at),
+        "html_url": f"{b.web}/{repo.full_name}/blob/main/.github/workflows/{wf.path}",
+        "id": wf.id,
+        "name": wf.name,
+        "node_id": wf.node_id,
+        "path": f".github/workflows/{wf.path}",
+        "state": "active",
+        "updated_at": iso(wf.created_at),
+        "url": a,
+    }
