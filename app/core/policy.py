@@ -201,6 +201,8 @@ class Places(Strict):
     cases: Repo
     deliberation: Deliberation
     watched: list[Repo] = []
+    # Deleting needs admin rights on the intake repo; without them requests are closed and locked.
+    delete_intake_issues: bool = False
 
 
 class RolesFile(Strict):

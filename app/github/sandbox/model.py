@@ -40,6 +40,8 @@ class Org:
     teams: dict[str, Team] = field(default_factory=dict)
     blocks: dict[str, datetime] = field(default_factory=dict)
     interaction_limit: Limit | None = None
+    # GitHub's "base permission" for members on the org's private repos; a conduct org sets "none".
+    base_permission: str = "read"
 
 
 @dataclass
@@ -198,6 +200,8 @@ class Repo:
     categories: list[Category] = field(default_factory=list)
     environments: dict[str, Environment] = field(default_factory=dict)
     workflows: dict[str, Workflow] = field(default_factory=dict)  # file name -> workflow
+    collaborators: dict[str, str] = field(default_factory=dict)  # login -> permission (outside or direct)
+    team_access: dict[str, str] = field(default_factory=dict)  # team slug -> permission
     runs: dict[int, Run] = field(default_factory=dict)
     interaction_limit: Limit | None = None
     next_number: int = 1  # issues and discussions share one sequence, as on GitHub

@@ -13,7 +13,7 @@ from . import shapes
 from .events import comment_json, emit, issue_json
 from .http import Ctx, GitHubError, body_of, context, forbidden, invalid, no_content, not_found, page
 from .ids import iso, node_id
-from .model import Comment, Issue, Reaction, Repo
+from .model import Comment, Grant, Issue, Reaction, Repo
 
 STATE_REASONS = ("completed", "not_planned", "reopened", "duplicate")
 LOCK_REASONS = ("off-topic", "too heated", "resolved", "spam")
@@ -206,6 +206,22 @@ async def update_issue(request: Request) -> Response:
     elif reason is not None and issue.state == "closed":
         issue.state_reason = reason
     return _json_issue(ctx, repo, issue)
+
+
+async def add_assignees(request: Request) -> Response:
+    """POST .../issues/{n}/assignees: adds to the assignees; like GitHub, people who cannot be assigned
+    in this repository are left out without an error."""
+    ctx, repo = _repo(request)
+    issue = _issue(ctx, repo, request.path_params["issue_number"])
+    data = await body_of(request)
+    _may_triage(ctx, repo)
+    wanted = [login for login in _assignees(ctx, list(data.get("assignees") or []))
+              if ctx.state.can_see_repo(Grant("user", login, None, None), repo)]
+    added = [login for login in wanted if login not in issue.assignees]
+    if added:
+        issue.assignees = [*issue.assignees, *added]
+        _touch(ctx, issue)
+    return _json_issue(ctx, repo, issue, status=201)
 
 
 async def list_issues(request: Request) -> Response:
@@ -501,6 +517,7 @@ routes = [
     Route(f"{R}/issues/comments/{{comment_id}}/reactions", list_reactions, methods=["GET"]),
     Route(f"{R}/issues/{{issue_number}}", get_issue, methods=["GET"]),
     Route(f"{R}/issues/{{issue_number}}", update_issue, methods=["PATCH"]),
+    Route(f"{R}/issues/{{issue_number}}/assignees", add_assignees, methods=["POST"]),
     Route(f"{R}/issues/{{issue_number}}/lock", lock_issue, methods=["PUT"]),
     Route(f"{R}/issues/{{issue_number}}/lock", unlock_issue, methods=["DELETE"]),
     Route(f"{R}/issues/{{issue_number}}/comments", create_comment, methods=["POST"]),

@@ -337,14 +337,28 @@ class SandboxState:
         return None
 
     # -- access -----------------------------------------------------------------------------------
+    def add_collaborator(self, repo: str, login: str, permission: str = "write") -> None:
+        """Direct access to one repository, as an outside collaborator (professional mediators) has."""
+        self.add_user(login)
+        self.repo(repo).collaborators[login] = permission
+
+    def grant_team(self, repo: str, team_slug: str, permission: str = "read") -> None:
+        self.repo(repo).team_access[team_slug] = permission
+
     def can_see_repo(self, grant: Grant, repo: Repo) -> bool:
         if not repo.private:
             return True
         if grant.kind == "installation":
             inst = self.installations.get(grant.installation_id or -1)
             return inst is not None and inst.account == repo.owner
+        if grant.login == repo.owner or grant.login in repo.collaborators:
+            return True
         org = self.orgs.get(repo.owner)
-        return grant.login == repo.owner or (org is not None and grant.login in org.members)
+        if org is None or grant.login not in org.members:
+            return False
+        if org.members[grant.login] == "admin" or org.base_permission != "none":
+            return True
+        return any(grant.login in org.teams[slug].members for slug in repo.team_access if slug in org.teams)
 
     def can_admin_org(self, grant: Grant, org: str) -> bool:
         if grant.kind == "installation":
@@ -358,5 +372,7 @@ class SandboxState:
         if grant.kind == "installation":
             inst = self.installations.get(grant.installation_id or -1)
             return inst is not None and inst.account == repo.owner
+        if repo.collaborators.get(grant.login) in ("triage", "write", "maintain", "admin"):
+            return True
         org = self.orgs.get(repo.owner)
         return grant.login == repo.owner or (org is not None and grant.login in org.members)

@@ -1,0 +1,141 @@
+"""The embedded default: a local GitHub stand-in seeded from the policy, and the service wired to it."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from app.core.policy import Policy
+from app.github.adapter import GitHubAdapter
+from app.github.client import ClientOptions, WritePacer, app_client, token_client
+from app.github.sandbox import SandboxState, create_app
+from app.service.casefile import Identity
+from app.service.router import Router
+from app.web.server import create_app as create_service
+
+API = "http://github.local/"
+APP_ID = 4242
+INSTALLATION_ID = 77
+BOT = "conduct-desk[bot]"
+
+
+@dataclass(frozen=True)
+class People:
+    """The accounts the local organisation starts with, named by role."""
+
+    reporters: tuple[str, ...] = ("reporter-1", "reporter-2", "reporter-3")
+    participants: tuple[str, ...] = ("participant-1", "participant-2", "participant-3")
+    voters: tuple[str, ...] = tuple(f"voter-{n}" for n in range(1, 7))
+    sc: tuple[str, ...] = ("sc-1", "sc-2", "sc-3")
+
+
+def seed(state: SandboxState, policy: Policy, people: People = People()) -> None:
+    """Create the org, repos, teams and users the policy names, as a fresh GitHub org would have them."""
+    org = policy.roles.organization
+    state.add_org(org).base_permission = "none"  # private repos are seen only by those given access
+    places = policy.roles.places
+    state.add_repo(*places.intake.split("/"), private=False)
+    state.add_repo(*places.cases.split("/"), private=True)
+    state.add_repo(*places.deliberation.repo.split("/"), private=True, has_discussions=True)
+    state.add_discussion_category(places.deliberation.repo, places.deliberation.category)
+    if places.deliberation.archive_category:
+        state.add_discussion_category(places.deliberation.repo, places.deliberation.archive_category)
+    for repo in places.watched:
+        state.add_repo(*repo.split("/"), private=False)
+    everyone = {*people.reporters, *people.participants, *people.voters, *people.sc}
+    roles = policy.roles.roles
+    for name, extra in (("mediators", ()), ("voters", people.voters), ("steering_council", people.sc)):
+        role = getattr(roles, name)
+        members = tuple(role.users) if role.users is not None else extra
+        everyone.update(members)
+        if role.team is not None:
+            for login in members:
+                state.add_user(login)
+                state.add_org_member(org, login)
+            state.add_team(org, role.team, list(members))
+    for login in sorted(everyone):
+        state.add_user(login)
+    _grant(state, places.cases, roles.mediators, "write")
+    _grant(state, places.cases, roles.steering_council, "triage")
+    _grant(state, places.deliberation.repo, roles.voters, "triage")
+
+
+def _grant(state: SandboxState, repo: str, role, permission: str) -> None:
+    if role.team is not None:
+        state.grant_team(repo, role.team, permission)
+    for login in role.users or ():
+        state.add_collaborator(repo, login, permission)
+
+
+def app_key() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+@dataclass
+class LocalWorld:
+    """Everything in one process: the stand-in, the service, and clients acting as each person."""
+
+    policy: Policy
+    store: object
+    state: SandboxState
+    sandbox_app: object
+    service_app: object
+    github: GitHubAdapter
+    router: Router
+    now: Callable[[], datetime]
+    _options: ClientOptions = field(repr=False, default=None)
+
+    def as_user(self, login: str) -> GitHubAdapter:
+        """A client acting as `login`, so that what they do reaches the service as GitHub's webhooks."""
+        return GitHubAdapter(token_client(self.state.user_token(login), API, self._options))
+
+    async def settle(self) -> None:
+        """Wait until every webhook has been delivered and every delivery processed, repeatedly:
+        processing a delivery can cause GitHub to send more."""
+        worker = self.service_app.state.worker
+        for _ in range(50):
+            await self.state.drain_webhooks()
+            handled = await worker.drain()
+            await self.state.drain_webhooks()
+            if not handled and self.store.pending_count() == 0:
+                return
+        raise RuntimeError("the local world did not settle")
+
+
+async def build_world(policy: Policy, store, now: Callable[[], datetime] | None = None,
+                      people: People = People(), extra_routes: Iterable = ()) -> LocalWorld:
+    now = now or (lambda: datetime.now(UTC))
+    state = SandboxState(clock=now)
+    seed(state, policy, people)
+    private_key, public_key = app_key()
+    state.register_app(APP_ID, public_key, slug="conduct-desk", client_id="Iv1.local",
+                       client_secret=secrets.token_hex(16))
+    state.install_app(APP_ID, policy.roles.organization, INSTALLATION_ID)
+    webhook_secret = secrets.token_hex(20)
+    holder: dict = {}
+
+    class ToService(httpx.AsyncBaseTransport):
+        # The stand-in is built before the service exists; deliveries find the service through this.
+        async def handle_async_request(self, request):
+            return await httpx.ASGITransport(app=holder["service"]).handle_async_request(request)
+
+    sandbox_app = create_app(state, webhook_url="http://service.local/webhooks/github",
+                             webhook_secret=webhook_secret, webhook_transport=ToService())
+    # Locally the clock may be simulated, so writes are not paced in real seconds.
+    options = ClientOptions(transport=httpx.ASGITransport(app=sandbox_app), pacer=WritePacer(0))
+    client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, options)
+    github = GitHubAdapter(client, installation_id=INSTALLATION_ID)
+    router = Router(github, policy, store, Identity(APP_ID, BOT), now=now)
+    service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes))
+    holder["service"] = service_app
+    return LocalWorld(policy, store, state, sandbox_app, service_app, github, router, now, options)

@@ -1,0 +1,31 @@
+"""What every handler needs for one delivery: the port, policy, store, identity, roles and clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core.policy import Policy
+from app.github.port import GitHubPort
+from app.service.casefile import Identity
+from app.service.executor import Executor
+from app.service.roles import RoleBook
+
+
+@dataclass
+class Context:
+    github: GitHubPort
+    policy: Policy
+    store: object
+    me: Identity
+    now: datetime
+    roles: RoleBook
+    executor: Executor
+
+    @classmethod
+    def make(cls, github: GitHubPort, policy: Policy, store, me: Identity, now: datetime) -> Context:
+        roles = RoleBook(github, policy)
+        return cls(github, policy, store, me, now, roles, Executor(github, store, roles))
+
+    @property
+    def cases_repo(self) -> str:
+        return self.policy.roles.places.cases

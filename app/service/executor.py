@@ -1,0 +1,97 @@
+"""Carries out the core's effects through the GitHub port, each at most once, by its ledger key."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from app.core import effects as fx
+from app.core.stages import Stage
+from app.github.port import GitHubPort
+from app.render import render
+from app.service.casefile import CaseFile
+from app.service.roles import RoleBook
+
+log = logging.getLogger("conduct.executor")
+_THREAD = re.compile(r"^https?://[^/]+/(?:api/v3/)?([^/]+)/([^/]+)/(?:issues|pull)/(\d+)")
+MESSAGE_MARKER = "<!-- conduct-desk:message to={login} -->"
+STAGE_PREFIX = "stage: "
+
+
+def thread_of(url: str) -> tuple[str, int] | None:
+    """(owner/repo, number) of an issue or pull request URL, or None."""
+    match = _THREAD.match(url or "")
+    return (f"{match.group(1)}/{match.group(2)}", int(match.group(3))) if match else None
+
+
+@dataclass
+class Executor:
+    github: GitHubPort
+    store: object
+    roles: RoleBook
+    workflow_ref: str = "main"
+
+    async def run(self, file: CaseFile, effects: tuple[fx.Effect, ...]) -> None:
+        """Apply effects in order. A key already completed is skipped, so a resumed delivery never
+        repeats a comment or a dispatch; a failure releases its key and stops, to be retried whole."""
+        for effect in effects:
+            if not self.store.claim_effect(effect.key):
+                continue
+            try:
+                result = await self.apply(file, effect)
+            except BaseException:
+                self.store.release_effect(effect.key)
+                raise
+            self.store.complete_effect(effect.key, result)
+            log.info("effect done case=%s type=%s", file.case.code, type(effect).__name__)
+
+    async def apply(self, file: CaseFile, effect: fx.Effect) -> str:
+        if isinstance(effect, fx.SetStage):
+            issue = await self.github.get_issue(file.repo, file.number)
+            keep = [label for label in issue.labels if not label.startswith(STAGE_PREFIX)]
+            await self.github.set_labels(file.repo, file.number, [*keep, effect.stage.label])
+            if effect.stage is Stage.CLOSED and issue.state != "closed":
+                await self.github.update_issue(file.repo, file.number, state="closed", state_reason="completed")
+            return effect.stage.value
+        if isinstance(effect, fx.Post):
+            return await self._post(file, effect)
+        if isinstance(effect, fx.React):
+            await self.github.add_reaction(file.repo, effect.comment_id, effect.content)
+            return "reacted"
+        if isinstance(effect, fx.Assign):
+            await self.github.add_assignees(file.repo, file.number, effect.logins)
+            return "assigned"
+        if isinstance(effect, fx.Dispatch):
+            await self.github.dispatch_workflow(file.repo, effect.workflow, self.workflow_ref, effect.inputs)
+            return "dispatched"
+        if isinstance(effect, fx.MessageParty):
+            body = f"{MESSAGE_MARKER.format(login=effect.login)}\n**Message to `{effect.login}`**\n\n{effect.text}"
+            comment = await self.github.create_comment(file.repo, file.number, body, key=effect.key)
+            return str(comment.id)
+        if isinstance(effect, (fx.ApplySanction, fx.LiftSanction)):
+            # Sanctions are applied by `conduct sanction apply` in the SC's approval workflow, which
+            # re-checks the recorded approval; the case only records that it was asked for.
+            return "recorded"
+        raise TypeError(f"no way to carry out {type(effect).__name__}")
+
+    async def _post(self, file: CaseFile, effect: fx.Post) -> str:
+        body = render(effect.template, effect.context)
+        if effect.where == "case":
+            if effect.mention_mediators:
+                body = f"{body.rstrip()}\n\ncc {await self.roles.mention('mediators')}"
+            comment = await self.github.create_comment(file.repo, file.number, body, key=effect.key)
+            return str(comment.id)
+        if effect.where == "reporter":
+            # Everything for the reporter lands in their inbox on the case; the intake flow also answers
+            # them where they asked (the public issue or the thread) when the case is opened.
+            reporter = file.case.reporter or ""
+            inbox = f"{MESSAGE_MARKER.format(login=reporter)}\n**Message to `{reporter}`**\n\n{body}"
+            comment = await self.github.create_comment(file.repo, file.number, inbox, key=effect.key)
+            return str(comment.id)
+        if effect.where == "thread":
+            target = thread_of(file.case.thread or "")
+            if target is None:
+                raise ValueError("the case links no thread")
+            comment = await self.github.create_comment(target[0], target[1], body, key=effect.key)
+            return str(comment.id)
+        raise ValueError(f"cannot post to {effect.where!r}")

@@ -1,0 +1,116 @@
+"""Private intake: a form answer, a public issue form, or an in-thread signal becomes one private case."""
+from __future__ import annotations
+
+import logging
+
+from app.core.case import code_name
+from app.core.decide import open_case
+from app.core.events import HelpRequested
+from app.core.neutralise import neutralise_block, neutralise_inline
+from app.core.stages import Stage
+from app.github.errors import Forbidden, NotFound
+from app.render import render
+from app.service import casefile
+from app.service.casefile import CaseFile
+from app.service.context import Context
+
+log = logging.getLogger("conduct.intake")
+
+
+def allocate_code(store, source: str, year: int) -> str:
+    """The case's code name, the same on every retry of the same request; numbers never reused."""
+    known = store.effect_result(f"code:{source}")
+    if known:
+        return known
+    number = 1
+    # Claiming "case-number:YEAR:N" in the effect ledger is atomic on both databases, so two workers
+    # never hand out the same number; a number claimed by a request that then failed is simply skipped.
+    while not store.claim_effect(f"case-number:{year}:{number}"):
+        number += 1
+    code = code_name(year, number)
+    store.complete_effect(f"case-number:{year}:{number}", source)
+    if store.claim_effect(f"code:{source}"):
+        store.complete_effect(f"code:{source}", code)
+    return store.effect_result(f"code:{source}") or code
+
+
+async def open_private_case(ctx: Context, source: str, request: HelpRequested, report: str = "") -> CaseFile:
+    """Create (or, on a retry, find) the private case issue, confirm it, save its state, then act."""
+    code = allocate_code(ctx.store, source, ctx.now.year)
+    outcome = open_case(code, request, ctx.policy, ctx.now)
+    body = render("case-issue.md.j2", {
+        "code": code, "channel": request.channel, "reporter": request.reporter, "thread": request.thread,
+        "about": list(request.about), "report": neutralise_block(report) if report.strip() else "",
+    })
+    created = await ctx.github.create_issue(ctx.cases_repo, code, body, [Stage.INTAKE.label], key=f"case:{source}")
+    # The private copy is confirmed by reading it back before anything public is touched.
+    confirmed = await ctx.github.get_issue(ctx.cases_repo, created.number)
+    if casefile.code_from_title(confirmed.title) != code:
+        raise RuntimeError("the private case issue could not be confirmed")
+    if ctx.store.claim_effect(f"case-issue:{code}"):
+        ctx.store.complete_effect(f"case-issue:{code}", str(created.number))
+    file = await casefile.load(ctx.github, ctx.cases_repo, created.number, ctx.me)
+    if file is None:
+        file = await casefile.save(ctx.github, CaseFile(ctx.cases_repo, created.number, outcome.case, None),
+                                   outcome.case)
+    await ctx.executor.run(file, outcome.effects)
+    log.info("case opened case=%s channel=%s", code, request.channel)
+    return file
+
+
+async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) -> CaseFile:
+    """Channel 2: the public "I need help" form. Copied first, confirmed, and only then redacted."""
+    source = f"issue:{repo}:{issue.number}"
+    link = _first_link(issue.body or "")
+    request = HelpRequested(delivery_id, "issue", issue.user.login if issue.user else "ghost", link)
+    file = await open_private_case(ctx, source, request)
+    ack = render("acknowledge.md.j2", {"code": file.case.code, "due": file.case.acknowledge_by,
+                                       "channel": "issue"})
+    if ctx.store.claim_effect(f"{source}:redact"):
+        try:
+            await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
+            await ctx.github.update_issue(repo, issue.number, title="Help request (moved to a private case)",
+                                          body="This request was moved to a private case.", state="closed",
+                                          state_reason="completed")
+            await ctx.github.lock_issue(repo, issue.number, "resolved")
+            if ctx.policy.roles.places.delete_intake_issues:
+                try:
+                    await ctx.github.delete_issue(issue.node_id)
+                except (Forbidden, NotFound):
+                    log.info("public request not deleted (not permitted) case=%s", file.case.code)
+        except BaseException:
+            ctx.store.release_effect(f"{source}:redact")
+            raise
+        ctx.store.complete_effect(f"{source}:redact", "redacted")
+    return file
+
+
+async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment, text: str) -> CaseFile:
+    """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is hidden."""
+    source = f"signal:{repo}:{comment.id}"
+    reporter = comment.user.login if comment.user else "ghost"
+    request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url)
+    file = await open_private_case(ctx, source, request, report=text)
+    if ctx.store.claim_effect(f"{source}:hide"):
+        try:
+            ack = render("acknowledge-signal.md.j2", {"reporter": reporter, "due": file.case.acknowledge_by})
+            await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
+            await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
+        except BaseException:
+            ctx.store.release_effect(f"{source}:hide")
+            raise
+        ctx.store.complete_effect(f"{source}:hide", "hidden")
+    return file
+
+
+async def from_form(ctx: Context, source: str, reporter: str, report: str, about: tuple[str, ...] = ()) -> CaseFile:
+    """Channel 1: the private form behind sign-in; `report` is the formatted, neutralised answers."""
+    request = HelpRequested(source, "form", reporter, None, about)
+    return await open_private_case(ctx, source, request, report=report)
+
+
+def _first_link(body: str) -> str | None:
+    for word in body.split():
+        if word.startswith(("https://", "http://")):
+            return neutralise_inline(word)[:500]
+    return None

@@ -1,0 +1,139 @@
+"""Routes one stored delivery to intake or to the case it concerns; parse, dispatch, nothing more."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from app.core.commands import Command, new_commands, parse_commands
+from app.core.decide import Refused, decide
+from app.core.events import Commented, Event, LabelChanged, SCReviewed
+from app.core.policy import Policy
+from app.core.stages import IllegalStep
+from app.github.payloads import (
+    DeploymentReviewEvent,
+    IssueCommentEvent,
+    IssuesEvent,
+    parse_payload,
+)
+from app.github.port import GitHubPort
+from app.render import render
+from app.service import casefile, intake
+from app.service.casefile import CaseFile, Identity
+from app.service.context import Context
+from app.store.deliveries import Delivery
+
+log = logging.getLogger("conduct.router")
+_DECISION = re.compile(r"\b(C-\d{4}-\d{3,}-d\d+)\b")
+NUDGES = ("calm", "summarize", "agree-to-disagree")
+
+
+class Router:
+    """The worker's handler: one delivery in, its effects carried out through the port."""
+
+    def __init__(self, github: GitHubPort, policy: Policy, store, me: Identity,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.github, self.policy, self.store, self.me, self.now = github, policy, store, me, now
+
+    async def __call__(self, delivery: Delivery) -> None:
+        payload = parse_payload(delivery.event, json.loads(delivery.payload))
+        if payload is None or payload.repository is None and not isinstance(payload, DeploymentReviewEvent):
+            return
+        ctx = Context.make(self.github, self.policy, self.store, self.me, self.now())
+        places = self.policy.roles.places
+        repo = payload.repository.full_name if payload.repository else ""
+        if self._from_me(payload):
+            return
+        if isinstance(payload, IssuesEvent) and repo == places.intake and payload.action == "opened":
+            await intake.from_public_issue(ctx, delivery.delivery_id, repo, payload.issue)
+        elif isinstance(payload, IssueCommentEvent) and repo == places.cases:
+            await self._case_comment(ctx, delivery.delivery_id, payload)
+        elif isinstance(payload, IssueCommentEvent) and repo in places.watched:
+            await self._thread_comment(ctx, delivery.delivery_id, repo, payload)
+        elif isinstance(payload, IssuesEvent) and repo == places.cases and payload.action == "labeled":
+            if payload.label and payload.label.name.startswith("stage: "):
+                actor = await ctx.roles.actor(payload.sender.login)
+                await self._case_event(ctx, payload.issue.number,
+                                       LabelChanged(delivery.delivery_id, actor, payload.label.name))
+        elif isinstance(payload, DeploymentReviewEvent) and payload.action in ("approved", "rejected"):
+            await self._review(ctx, delivery.delivery_id, payload)
+
+    def _from_me(self, payload) -> bool:
+        sender = payload.sender
+        return bool(sender and sender.type == "Bot" and sender.login == self.me.bot_login)
+
+    async def _case_comment(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
+        if payload.action not in ("created", "edited"):
+            return
+        previous = payload.changes.body.before if payload.action == "edited" and payload.changes and \
+            payload.changes.body else None
+        if payload.action == "edited" and previous is None:
+            return
+        actor = await ctx.roles.actor(payload.comment.user.login if payload.comment.user else "ghost")
+        event = Commented(delivery_id, actor, payload.comment.body or "", payload.comment.id, previous)
+        await self._case_event(ctx, payload.issue.number, event)
+
+    async def _case_event(self, ctx: Context, number: int, event: Event) -> None:
+        file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+        if file is None:
+            log.info("no case state on issue=%s", number)
+            return
+        await self.apply(ctx, file, event)
+
+    async def apply(self, ctx: Context, file: CaseFile, event: Event) -> CaseFile:
+        """Decide, save the new state, then carry out the effects (keys make a retry exact)."""
+        try:
+            outcome = decide(file.case, event, ctx.policy, ctx.now)
+        except (IllegalStep, Refused) as refusal:
+            log.info("refused case=%s event=%s", file.case.code, type(event).__name__)
+            body = render("command-refused.md.j2", {"actor": getattr(getattr(event, "actor", None), "login",
+                                                                          "system"),
+                                                    "verb": type(event).__name__, "reason": str(refusal)})
+            await ctx.github.create_comment(file.repo, file.number, body, key=f"{file.case.code}:{event.id}:refused")
+            return file
+        saved = await casefile.save(ctx.github, file, outcome.case)
+        await ctx.executor.run(saved, outcome.effects)
+        return saved
+
+    async def _thread_comment(self, ctx: Context, delivery_id: str, repo: str, payload: IssueCommentEvent) -> None:
+        if payload.action == "created":
+            found = parse_commands(payload.comment.body or "")
+        elif payload.action == "edited" and payload.changes and payload.changes.body:
+            found = new_commands(payload.changes.body.before, payload.comment.body or "")
+        else:
+            return
+        commands = [c for c in found if isinstance(c, Command)]
+        helps = [c for c in commands if c.verb == "help"]
+        if helps:
+            await intake.from_signal(ctx, delivery_id, repo, payload.issue, payload.comment, helps[0].text)
+            return
+        nudges = [c for c in commands if c.verb in NUDGES]
+        if nudges:
+            actor = await ctx.roles.actor(payload.comment.user.login)
+            if not actor.has("mediator"):
+                return  # In public threads only mediators' nudges count; others are not answered in public.
+            for index, nudge in enumerate(nudges):
+                body = render(f"deescalate-{nudge.verb}.md.j2", {"addressed": list(nudge.args)})
+                await ctx.github.create_comment(repo, payload.issue.number, body,
+                                                key=f"nudge:{repo}:{payload.comment.id}:{index}")
+
+    async def _review(self, ctx: Context, delivery_id: str, payload: DeploymentReviewEvent) -> None:
+        run = payload.workflow_run
+        match = _DECISION.search((run.display_title or "") if run else "")
+        if not match:
+            return
+        decision = match.group(1)
+        code = decision.rsplit("-d", 1)[0]
+        number = await self.find_case(ctx, code)
+        if number is None:
+            return
+        reviewer = payload.approver or payload.sender
+        actor = await ctx.roles.actor(reviewer.login)
+        event = SCReviewed(delivery_id, actor, decision, payload.action == "approved", payload.comment or "")
+        await self._case_event(ctx, number, event)
+
+    async def find_case(self, ctx: Context, code: str) -> int | None:
+        known = ctx.store.effect_result(f"case-issue:{code}")
+        return int(known) if known else None

@@ -1,0 +1,116 @@
+"""Whole intake paths against the local GitHub stand-in: signed webhooks in, private cases out."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from app.local import build_world
+from app.policy_files import load_policy
+
+POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
+INTAKE, CASES = POLICY.roles.places.intake, POLICY.roles.places.cases
+WATCHED = POLICY.roles.places.watched[0]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def cases(world):
+    return list(world.state.repo(CASES).issues.values())
+
+
+def comments(world, repo, number):
+    return world.state.comments_of(world.state.repo(repo), number)
+
+
+async def world_for(store):
+    return await build_world(POLICY, store)
+
+
+def test_public_issue_form_becomes_a_private_case_and_is_redacted(store):
+    async def story():
+        world = await world_for(store)
+        reporter = world.as_user("reporter-1")
+        public = await reporter.create_issue(
+            INTAKE, "Help request", "### I need help\n\n- [X] please contact me\n\n### Link\n\n"
+            "https://github.com/example-org/project/issues/9", ["conduct: intake"], key="form")
+        await world.settle()
+        return world, public
+
+    world, public = run(story())
+    (case,) = cases(world)
+    assert case.title == "C-2026-001" or case.title.startswith("C-20")
+    assert "stage: intake" in case.labels
+    texts = [c.body for c in comments(world, CASES, case.number)]
+    assert any("conduct-desk:state v1" in t for t in texts)
+    assert "https://github.com/example-org/project/issues/9" in case.body
+    original = world.state.repo(INTAKE).issues[public.number]
+    assert original.state == "closed" and original.locked
+    assert "please contact me" not in (original.body or "")
+    acks = [c.body for c in comments(world, INTAKE, public.number)]
+    assert any(case.title in a for a in acks)
+
+
+def test_a_thread_signal_opens_a_case_linking_the_thread_and_is_hidden(store):
+    async def story():
+        world = await world_for(store)
+        participant = world.as_user("participant-1")
+        thread = await participant.create_issue(WATCHED, "Build fails", "It fails.", [], key="t")
+        reporter = world.as_user("reporter-2")
+        signal = await reporter.create_comment(WATCHED, thread.number, "/conduct help this got heated", key="s")
+        await world.settle()
+        return world, thread, signal
+
+    world, thread, signal = run(story())
+    (case,) = cases(world)
+    assert signal.html_url in case.body and "this got heated" in case.body
+    hidden = [c for c in comments(world, WATCHED, thread.number) if c.id == signal.id][0]
+    assert hidden.minimized.upper() == "RESOLVED"
+    assert any("reached the conduct mediators" in c.body for c in comments(world, WATCHED, thread.number))
+
+
+def test_a_mediator_works_the_case_by_commenting(store):
+    async def story():
+        world = await world_for(store)
+        reporter = world.as_user("reporter-1")
+        await reporter.create_issue(INTAKE, "Help request", "- [X] please contact me", [], key="f")
+        await world.settle()
+        (case,) = cases(world)
+        mediator = world.as_user("mediator-1")
+        await mediator.create_comment(CASES, case.number, "/conduct assign @mediator-1", key="m1")
+        await world.settle()
+        council = world.as_user("sc-1")  # can read and comment on cases, but is not a mediator
+        await council.create_comment(CASES, case.number, "/conduct resolve", key="m2")
+        await world.settle()
+        return world, case.number
+
+    world, number = run(story())
+    case = world.state.repo(CASES).issues[number]
+    assert "stage: mediation" in case.labels and "stage: intake" not in case.labels
+    assert case.assignees == ["mediator-1"]
+    bodies = [c.body for c in comments(world, CASES, number)]
+    assert any("was not carried out" in b and "@sc-1" in b for b in bodies)
+
+
+def test_a_pasted_state_block_is_not_trusted(store):
+    async def story():
+        world = await world_for(store)
+        await world.as_user("reporter-1").create_issue(INTAKE, "Help request", "help", [], key="f")
+        await world.settle()
+        (case,) = cases(world)
+        from app.service.casefile import load
+
+        ours = await load(world.github, CASES, case.number, world.router.me)
+        forged = ours.case.model_copy(update={"stage": ours.case.stage.__class__("action")})
+        from app.core.state_block import encode
+
+        await world.as_user("mediator-1").create_comment(CASES, case.number, encode(forged), key="x")
+        await world.settle()
+        again = await load(world.github, CASES, case.number, world.router.me)
+        return ours, again
+
+    ours, again = run(story())
+    assert again.case.stage.value == "intake" and again.case == ours.case
