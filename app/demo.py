@@ -1,20 +1,23 @@
-"""`conduct demo`: scripted cases through the core on a simulated clock, printed as a timeline."""
+"""`conduct demo`: scripted cases through the service, the adapter and the local GitHub stand-in."""
 from __future__ import annotations
 
+import asyncio
 import json
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from app.core.events import MEDIATOR, SC, Actor, Commented, HelpRequested, LabelChanged
-from app.desk import Desk, Record
+from app.core.events import Tick
+from app.local import LocalWorld, build_world
 from app.policy_files import load_policy
+from app.service import casefile, intake
+from app.service.context import Context
+from app.store import open_store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-MEDIATOR_1 = Actor("mediator-1", frozenset({MEDIATOR}))
-MEDIATOR_2 = Actor("mediator-2", frozenset({MEDIATOR}))
-SC_1 = Actor("sc-1", frozenset({SC}))
-CONTRIBUTOR = Actor("contributor-5", frozenset())
 
 SUMMARY_MISSING_PART = """/conduct summary
 ### What happened
@@ -39,94 +42,168 @@ The behaviour continued after a calm-down note and a private request from the me
 
 
 class Clock:
-    """The demo's simulated clock: nothing here reads the real time."""
+    """The demo's simulated clock, shared by the stand-in and the service: nothing reads real time."""
 
     def __init__(self, start: datetime):
         self.now = start
 
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
+    def __call__(self) -> datetime:
         return self.now
 
-
-def _comment(desk: Desk, clock: Clock, code: str, actor: Actor, body: str, n: int) -> None:
-    event = Commented(id=f"comment-{n}", actor=actor, body=body, comment_id=n)
-    first = body.strip().splitlines()[0]
-    desk.send(code, event, clock.now, first)
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
-def run_script(desk: Desk) -> None:
-    """Case one is resolved in mediation; case two escalates with a written summary."""
+@dataclass
+class Timeline:
+    """What a reader sees: each step, then the stage changes and the app's posts it caused."""
+
+    out: TextIO
+    as_json: bool
+    seen_entries: dict[str, int] = field(default_factory=dict)
+    seen_comments: set[int] = field(default_factory=set)
+    records: list[dict] = field(default_factory=list)
+
+    def emit(self, record: dict) -> None:
+        self.records.append(record)
+        if self.as_json:
+            self.out.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+            return
+        if record["type"] == "step":
+            self.out.write(f"\n{record['at'][:16].replace('T', ' ')}  {record['who']}: {record['what']}\n")
+        elif record["type"] == "stage":
+            self.out.write(f"{'':18}[{record['case']}] {record['from']} → {record['to']}  "
+                           f"(by {record['by']}, {record['trigger']})\n")
+        elif record["type"] == "post":
+            first, *rest = record["text"].split("\n")
+            self.out.write(f"{'':18}↳ {record['where']}: {first[:120]}\n")
+            for line in rest:
+                self.out.write(f"{'':20}{line[:116]}\n")
+
+
+class Script:
+    def __init__(self, world: LocalWorld, clock: Clock, timeline: Timeline):
+        self.world, self.clock, self.timeline = world, clock, timeline
+        places = world.policy.roles.places
+        self.intake, self.cases, self.watched = places.intake, places.cases, places.watched[0]
+
+    async def step(self, who: str, what: str, action: Callable[[], Awaitable[object]] | None = None,
+                   **later: float) -> object:
+        self.clock.advance(**(later or {"minutes": 5}))
+        self.timeline.emit({"type": "step", "at": self.clock.now.isoformat(), "who": who, "what": what})
+        result = await action() if action else None
+        await self.world.settle()
+        self.report()
+        return result
+
+    def report(self) -> None:
+        """Print what changed on GitHub: stage moves from the cases' audit history, and the app's posts."""
+        state = self.world.state
+        for repo_name, repo in state.repos.items():
+            for number in sorted(repo.issues):
+                for comment in state.comments_of(repo, number):
+                    if comment.id in self.timeline.seen_comments or comment.user != "conduct-desk[bot]":
+                        continue
+                    self.timeline.seen_comments.add(comment.id)
+                    if "conduct-desk:state" in comment.body:
+                        continue
+                    where = f"{repo_name}#{number}"
+                    lines = [ln for ln in comment.body.splitlines() if ln.strip() and not ln.startswith("<!--")]
+                    # The first line, and the reasons of a refusal, which are what a mediator reads first.
+                    shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith("- ")][:4]
+                    self.timeline.emit({"type": "post", "where": where, "text": "\n".join(shown)})
+        for number in sorted(state.repo(self.cases).issues):
+            text = next((c.body for c in reversed(state.comments_of(state.repo(self.cases), number))
+                         if "conduct-desk:state" in c.body), None)
+            if text is None:
+                continue
+            from app.core.state_block import decode
+
+            case = decode(text)
+            start = self.timeline.seen_entries.get(case.code, 0)
+            for entry in case.history[start:]:
+                if entry.target is not None:
+                    self.timeline.emit({"type": "stage", "case": case.code, "at": entry.at.isoformat(),
+                                        "from": entry.source.value if entry.source else "new",
+                                        "to": entry.target.value, "by": entry.actor, "trigger": entry.kind})
+            self.timeline.seen_entries[case.code] = len(case.history)
+
+    def say(self, login: str, number: int, body: str, **later: float):
+        first = body.strip().splitlines()[0]
+        return self.step(login, f"comments on the case: {first}",
+                         lambda: self.world.as_user(login).create_comment(self.cases, number, body,
+                                                                          key=f"demo-{self.clock.now.timestamp()}"),
+                         **later)
+
+    async def run(self) -> None:
+        world = self.world
+        # Case one: an in-thread signal, mediated and resolved with a public calm-down note.
+        thread = await world.as_user("participant-1").create_issue(self.watched, "Review of the parser change",
+                                                                   "The parser change breaks my plugin.", [],
+                                                                   key="demo-thread")
+        await self.step("reporter-1", f"writes `/conduct help` in {self.watched}#{thread.number}",
+                        lambda: world.as_user("reporter-1").create_comment(
+                            self.watched, thread.number, "/conduct help the replies here are getting personal",
+                            key="demo-signal"))
+        await self.say("mediator-1", 1, "/conduct assign @mediator-1", hours=2)
+        await self.say("mediator-1", 1, "/conduct calm @participant-1 @reporter-1", minutes=20)
+        await self.say("mediator-1", 1, "Spoke with both.\n/conduct note both agreed to keep the review on the code",
+                       hours=20)
+        await self.say("mediator-1", 1, "/conduct resolve both agreed how to continue", days=1)
+        await self.say("mediator-1", 1, "/conduct stage closed", days=1)
+
+        # Case two: the public issue form, mediation that does not resolve it, and an escalation.
+        await self.step("reporter-2", f"opens the public help form in {self.intake}",
+                        lambda: world.as_user("reporter-2").create_issue(
+                            self.intake, "Help request", "### I need help\n\n- [X] Please contact me\n",
+                            ["conduct: intake"], key="demo-form"), days=3)
+        await self.say("mediator-2", 2, "/conduct assign @mediator-2", hours=1)
+        await self.step("sc-1", "adds the label `stage: resolved` to the case by hand",
+                        lambda: world.as_user("sc-1").add_labels(self.cases, 2, ["stage: resolved"]), hours=1)
+        await self.say("sc-1", 2, "/conduct escalate", hours=3)
+        await self.say("mediator-2", 2, "/conduct message @participant-2 Could we talk about the review thread?",
+                       hours=1)
+        await self.say("mediator-2", 2, "/conduct hold waiting to hear back from participant-2", days=1)
+        await self.say("mediator-2", 2, "/conduct unhold heard back", days=2)
+        await self.say("mediator-2", 2, "/conduct escalate", hours=2)
+        await self.say("mediator-2", 2, SUMMARY_MISSING_PART, minutes=10)
+        await self.say("mediator-2", 2, SUMMARY, hours=1)
+        await self.say("mediator-2", 2, "/conduct escalate @participant-2", minutes=5)
+
+        # Case three: the private form (the page files its answers like this), left unacknowledged.
+        async def private_form():
+            ctx = Context.make(world.github, world.policy, world.store, world.router.me, self.clock.now)
+            report = "### What happened\n\nSomeone keeps sending me private messages about my talk.\n"
+            await intake.from_form(ctx, "form:demo-1", "reporter-3", report, ("participant-3",))
+
+        await self.step("reporter-3", "submits the private help form", private_form, hours=1)
+        await self.step("sweep", "runs on its schedule, 25 hours later", lambda: self.sweep(3), hours=25)
+
+    async def sweep(self, number: int) -> None:
+        ctx = Context.make(self.world.github, self.world.policy, self.world.store, self.world.router.me,
+                           self.clock.now)
+        file = await casefile.load(ctx.github, self.cases, number, ctx.me)
+        await self.world.router.apply(ctx, file, Tick(f"tick-{self.clock.now.isoformat()}"))
+
+
+async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None) -> int:
+    policy = load_policy(policy_dir)
     clock = Clock(START)
-    n = 100
-    one = desk.request(HelpRequested(id="d-1", channel="signal", reporter="reporter-1",
-                                     thread="https://github.com/example-org/project/issues/41",
-                                     about=("participant-1",)), clock.now)
-    clock.advance(hours=2)
-    _comment(desk, clock, one, MEDIATOR_1, "/conduct assign @mediator-1", n := n + 1)
-    clock.advance(minutes=20)
-    _comment(desk, clock, one, MEDIATOR_1, "/conduct calm @participant-1 @reporter-1", n := n + 1)
-    clock.advance(hours=20)
-    _comment(desk, clock, one, MEDIATOR_1,
-             "Spoke with both.\n/conduct note both agreed to keep the review on the code", n := n + 1)
-    clock.advance(days=1)
-    _comment(desk, clock, one, MEDIATOR_1, "/conduct resolve both agreed how to continue", n := n + 1)
-    clock.advance(days=1)
-    _comment(desk, clock, one, MEDIATOR_1, "/conduct stage closed", n := n + 1)
-
-    clock.advance(days=3)
-    two = desk.request(HelpRequested(id="d-2", channel="issue", reporter="reporter-2",
-                                     about=("participant-2",)), clock.now)
-    clock.advance(hours=1)
-    _comment(desk, clock, two, MEDIATOR_2, "/conduct assign @mediator-2", n := n + 1)
-    clock.advance(hours=1)
-    desk.send(two, LabelChanged(id="label-1", actor=CONTRIBUTOR, label="stage: resolved"), clock.now,
-              "label 'stage: resolved' added by hand")
-    clock.advance(hours=3)
-    _comment(desk, clock, two, CONTRIBUTOR, "/conduct escalate", n := n + 1)
-    clock.advance(days=1)
-    _comment(desk, clock, two, MEDIATOR_2, "/conduct hold waiting to hear back from participant-2", n := n + 1)
-    clock.advance(days=2)
-    _comment(desk, clock, two, MEDIATOR_2, "/conduct unhold heard back", n := n + 1)
-    clock.advance(hours=2)
-    _comment(desk, clock, two, MEDIATOR_2, "/conduct escalate", n := n + 1)
-    _comment(desk, clock, two, MEDIATOR_2, SUMMARY_MISSING_PART, n := n + 1)
-    clock.advance(hours=1)
-    _comment(desk, clock, two, MEDIATOR_2, SUMMARY, n := n + 1)
-    clock.advance(minutes=5)
-    _comment(desk, clock, two, MEDIATOR_2, "/conduct escalate", n := n + 1)
-
-
-def _print_record(record: Record, out: TextIO) -> None:
-    move = f"  [{record.source} → {record.target}]" if record.target and record.source else (
-        f"  [→ {record.target}]" if record.target else "")
-    out.write(f"{record.at:%Y-%m-%d %H:%M}  {record.case}  {record.actor}: {record.event}{move}\n")
-    for effect in record.effects:
-        kind = effect["type"]
-        if kind == "Post":
-            first = effect["text"].strip().splitlines()[0]
-            out.write(f"{'':18}↳ post to {effect['where']}: {first[:110]}\n")
-        elif kind == "SetStage":
-            out.write(f"{'':18}↳ label {effect['label']!r}\n")
-        elif kind == "Dispatch":
-            out.write(f"{'':18}↳ start workflow {effect['workflow']} {effect['inputs']}\n")
-        elif kind == "React":
-            continue
-        else:
-            detail = {k: v for k, v in effect.items() if k not in ("type", "key")}
-            out.write(f"{'':18}↳ {kind} {detail}\n")
-
-
-def main(out: TextIO, as_json: bool = False, policy_dir: str | Path = "policy") -> int:
-    desk = Desk(load_policy(policy_dir))
-    run_script(desk)
-    for record in desk.timeline:
-        if as_json:
-            out.write(json.dumps(record.as_json(), sort_keys=True) + "\n")
-        else:
-            _print_record(record, out)
-    if not as_json:
-        out.write("\nCases at the end:\n")
-        for code, case in desk.cases.items():
-            out.write(f"  {code}: {case.stage.value} ({len(case.history)} audit entries)\n")
+    with tempfile.TemporaryDirectory() as scratch:
+        store = open_store(database_url or f"sqlite:///{scratch}/demo.sqlite3")
+        try:
+            world = await build_world(policy, store, now=clock)
+            timeline = Timeline(out, as_json)
+            await Script(world, clock, timeline).run()
+            if not as_json:
+                out.write("\nCases at the end:\n")
+                for number, issue in sorted(world.state.repo(policy.roles.places.cases).issues.items()):
+                    stage = next((label for label in issue.labels if label.startswith("stage: ")), "?")
+                    out.write(f"  {issue.title}: {stage}\n")
+        finally:
+            store.close() if hasattr(store, "close") else None
     return 0
+
+
+def main(out: TextIO, as_json: bool = False, policy_dir: str | Path = "policy", database_url: str | None = None) -> int:
+    return asyncio.run(_main(out, as_json, Path(policy_dir), database_url))

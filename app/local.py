@@ -60,6 +60,9 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
             state.add_team(org, role.team, list(members))
     for login in sorted(everyone):
         state.add_user(login)
+    for workflow in ("poll-open.yml", "sweep.yml", "sc-approval.yml"):
+        state.add_workflow(places.cases, workflow,
+                           environment="steering-council" if workflow == "sc-approval.yml" else None)
     _grant(state, places.cases, roles.mediators, "write")
     _grant(state, places.cases, roles.steering_council, "triage")
     _grant(state, places.deliberation.repo, roles.voters, "triage")

@@ -74,9 +74,14 @@ class Case(Frozen):
     polls: int = 0
     decisions: tuple[Decision, ...] = ()
     history: tuple[Entry, ...] = ()
+    # The ids of the latest events already applied, so a redelivered event is recognised, not re-decided.
+    applied: tuple[str, ...] = ()
 
     def with_entry(self, entry: Entry, **changes) -> Case:
         return self.model_copy(update={**changes, "history": (*self.history, entry)})
+
+    def mark_applied(self, event_id: str, keep: int = 100) -> Case:
+        return self.model_copy(update={"applied": (*self.applied, event_id)[-keep:]})
 
     @property
     def current_poll(self) -> str | None:

@@ -21,6 +21,7 @@ PART_TITLES = {
     "action_points": "Action points",
 }
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _POINT = re.compile(r"^\s*[-*+]\s+`?([a-z0-9-]+)`?\s*(?::\s*(.*))?$")
 
 
@@ -108,7 +109,8 @@ def _action_points(text: str, policy: Policy, reasons: list[str]) -> tuple[Actio
 
 def parse_summary(text: str, policy: Policy) -> Summary:
     """Read a summary written under four headings; raise SummaryRefused with every reason if it is not whole."""
-    parts = _split(text)
+    # HTML comments are invisible on GitHub, so they are no part of what the mediators wrote.
+    parts = _split(_HTML_COMMENT.sub("", text))
     reasons: list[str] = []
     for part, title in PART_TITLES.items():
         if not parts.get(part):

@@ -34,13 +34,15 @@ def allocate_code(store, source: str, year: int) -> str:
     return store.effect_result(f"code:{source}") or code
 
 
-async def open_private_case(ctx: Context, source: str, request: HelpRequested, report: str = "") -> CaseFile:
+async def open_private_case(ctx: Context, source: str, request: HelpRequested, report: str = "",
+                            report_is_neutral: bool = False) -> CaseFile:
     """Create (or, on a retry, find) the private case issue, confirm it, save its state, then act."""
     code = allocate_code(ctx.store, source, ctx.now.year)
     outcome = open_case(code, request, ctx.policy, ctx.now)
     body = render("case-issue.md.j2", {
         "code": code, "channel": request.channel, "reporter": request.reporter, "thread": request.thread,
-        "about": list(request.about), "report": neutralise_block(report) if report.strip() else "",
+        "about": list(request.about),
+        "report": "" if not report.strip() else report if report_is_neutral else neutralise_block(report),
     })
     created = await ctx.github.create_issue(ctx.cases_repo, code, body, [Stage.INTAKE.label], key=f"case:{source}")
     # The private copy is confirmed by reading it back before anything public is touched.
@@ -106,11 +108,11 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
 async def from_form(ctx: Context, source: str, reporter: str, report: str, about: tuple[str, ...] = ()) -> CaseFile:
     """Channel 1: the private form behind sign-in; `report` is the formatted, neutralised answers."""
     request = HelpRequested(source, "form", reporter, None, about)
-    return await open_private_case(ctx, source, request, report=report)
+    return await open_private_case(ctx, source, request, report=report, report_is_neutral=True)
 
 
 def _first_link(body: str) -> str | None:
     for word in body.split():
         if word.startswith(("https://", "http://")):
-            return neutralise_inline(word)[:500]
+            return neutralise_inline(word[:500])
     return None

@@ -83,7 +83,13 @@ class Router:
         await self.apply(ctx, file, event)
 
     async def apply(self, ctx: Context, file: CaseFile, event: Event) -> CaseFile:
-        """Decide, save the new state, then carry out the effects (keys make a retry exact)."""
+        """Decide, carry out the effects, then save the new state.
+
+        If an effect fails, nothing is saved: the retry decides again from the same state, gets the same
+        effect keys, skips those already done and finishes the rest. Once saved, the event id is in the
+        state, so a later redelivery changes nothing."""
+        if event.id in file.case.applied:
+            return file
         try:
             outcome = decide(file.case, event, ctx.policy, ctx.now)
         except (IllegalStep, Refused) as refusal:
@@ -93,9 +99,9 @@ class Router:
                                                     "verb": type(event).__name__, "reason": str(refusal)})
             await ctx.github.create_comment(file.repo, file.number, body, key=f"{file.case.code}:{event.id}:refused")
             return file
-        saved = await casefile.save(ctx.github, file, outcome.case)
-        await ctx.executor.run(saved, outcome.effects)
-        return saved
+        new_case = outcome.case.mark_applied(event.id)
+        await ctx.executor.run(CaseFile(file.repo, file.number, new_case, file.state_comment_id), outcome.effects)
+        return await casefile.save(ctx.github, file, new_case)
 
     async def _thread_comment(self, ctx: Context, delivery_id: str, repo: str, payload: IssueCommentEvent) -> None:
         if payload.action == "created":

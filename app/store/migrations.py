@@ -76,6 +76,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ){without_rowid}""",
     )),
     # Sanctions ledger (end/review dates for the path back) is not here yet: add it as migration 3.
+    Migration(3, "per-poll blind-signing keys", (
+        # No foreign key: the key is kept before the poll row exists, so a crashed `poll open` that
+        # is run again finds and reuses the same key instead of announcing a second one.
+        """CREATE TABLE poll_keys (
+            poll_id TEXT PRIMARY KEY,
+            private_key {blob} NOT NULL
+        ){without_rowid}""",
+    )),
 )
 
 _DIALECT_WORDS = {

@@ -6,12 +6,13 @@ from .ballots import BallotStore
 from .deliveries import DeliveryStore
 from .effects import EffectStore
 from .engine import make_engine
+from .keys import KeyStore
 from .migrations import migrate
 from .polls import PollStore
 
 
-class Store(DeliveryStore, EffectStore, PollStore, BallotStore):
-    """Deliveries, effects, polls and ballots; each part lives in its own module."""
+class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore):
+    """Deliveries, effects, polls, ballots and poll keys; each part lives in its own module."""
 
     # Sanctions ledger (sanction, end or review date, lifted?) is still to come, as its own module.
 

@@ -56,8 +56,9 @@ def _app_from_jwt(request: Request) -> App:
         )
     except jwt.InvalidTokenError:
         raise GitHubError(401, "A JSON web token could not be decoded") from None
-    now = state.now().timestamp()
-    # The stand-in's clock may be moved by tests, so the time claims are checked against it, not the OS.
+    now = state.jwt_clock().timestamp()
+    # A JWT is stamped by the client's own clock, which a simulated stand-in clock cannot move; so the
+    # claims are checked against `jwt_clock` (the OS clock unless a test sets it), not the stand-in's.
     if claims["exp"] <= now:
         raise GitHubError(
             401,

@@ -62,6 +62,7 @@ class SandboxState:
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.jwt_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._ids = itertools.count(1001)
         self.users: dict[str, User] = {}
         self.orgs: dict[str, Org] = {}

@@ -1,0 +1,140 @@
+"""A person's context for the mediators: prior cases, their outcomes, sanctions in force, and standing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.core.case import Case, Decision
+from app.core.stages import Stage
+
+NEWCOMER = timedelta(days=90)
+# The stages in which a case is over: what happened in it is its outcome.
+_FINISHED = frozenset({Stage.RESOLVED, Stage.CLOSED})
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """What the GitHub adapter found about a person in the watched repositories; few fields on purpose."""
+
+    first_at: datetime | None  # their first merged pull request or comment there, if any
+    merged_prs: int = 0
+    comments: int = 0
+
+    @property
+    def any(self) -> bool:
+        return self.first_at is not None and self.merged_prs + self.comments > 0
+
+
+@dataclass(frozen=True)
+class Sanction:
+    """A sanction on the person that is in force now."""
+
+    case: str
+    decision: str
+    action: str
+    until: datetime | None  # when it ends, or when it is (or was) due for review
+    review: bool  # True: it does not end by itself; it is reviewed on `until`
+    review_due: bool = False  # a review date that has passed: the mediators owe a review
+
+
+@dataclass(frozen=True)
+class PriorCase:
+    code: str
+    role: str  # "subject", "reporter" or "party"
+    stage: Stage
+    opened_at: datetime
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Card:
+    login: str
+    standing: str
+    contributions: Contributions | None
+    cases: tuple[PriorCase, ...]
+    active: tuple[Sanction, ...]
+    now: datetime
+
+    def context(self) -> dict:
+        """The template context for context-card.md.j2."""
+        return {"login": self.login, "standing": self.standing, "contributions": self.contributions,
+                "cases": self.cases, "active": self.active, "now": self.now}
+
+
+def standing(contributions: Contributions | None, now: datetime) -> str:
+    """Plain words for how long someone has taken part, so a newcomer is met as a newcomer."""
+    if contributions is None:
+        return "contribution history not available"
+    if not contributions.any:
+        return "first-time contributor"
+    if now - contributions.first_at < NEWCOMER:
+        return "newcomer (< 90 days)"
+    return f"long-standing contributor (since {contributions.first_at.year})"
+
+
+def _lifted(case: Case, decision: Decision) -> bool:
+    return any(e.kind == "lifted" and e.detail == decision.id for e in case.history)
+
+
+def _in_force(case: Case, decision: Decision, now: datetime) -> bool:
+    """Approved, not lifted, and either not yet at its end or one that is reviewed rather than ending.
+
+    A sanction with a review date does not end when the date passes (decide.py opens a review instead),
+    so it stays in force until it is lifted. An urgent ban that a poll's sanction replaced was given an
+    end of "now" at that moment, so it counts as ended.
+    """
+    if decision.approved_at is None or decision.ends_at is None or _lifted(case, decision):
+        return False
+    return decision.ends_at > now or decision.reviewed_not_ended
+
+
+def _role(case: Case, login: str) -> str | None:
+    if case.subject == login or any(d.subject == login for d in case.decisions):
+        return "subject"
+    if case.reporter == login:
+        return "reporter"
+    if login in case.parties:
+        return "party"
+    return None
+
+
+def _outcome(case: Case, login: str, now: datetime) -> str:
+    """One line on how the case ended or where it stands, from the person's side."""
+    approved = [d for d in case.decisions if d.approved_at is not None]
+    if approved:
+        parts = []
+        for decision in approved:
+            whom = "this person" if decision.subject == login else "another party"
+            state = "in force" if _in_force(case, decision, now) else "ended"
+            parts.append(f"{decision.action} for {whom} ({state})")
+        return "; ".join(parts)
+    if case.pending_decisions:
+        return "a sanction is waiting for the SC"
+    polls = [e.kind for e in case.history if e.kind in ("poll-no-action", "poll-no-decision")]
+    if case.stage in _FINISHED:
+        after_poll = " after a poll chose no action" if "poll-no-action" in polls else ""
+        return "resolved in mediation" + after_poll
+    if polls:
+        return f"open ({case.stage.value}); last poll: {polls[-1].removeprefix('poll-').replace('-', ' ')}"
+    return f"open ({case.stage.value})"
+
+
+def context_card(login: str, cases: list[Case], contributions: Contributions | None, now: datetime,
+                 exclude: str | None = None) -> Card:
+    """The card for one person: every case they were a party to or the subject of (newest first, except
+    the case `exclude`, usually the one the card is for), their sanctions in force, and their standing."""
+    prior: list[PriorCase] = []
+    active: list[Sanction] = []
+    for case in sorted(cases, key=lambda c: c.opened_at, reverse=True):
+        if case.code == exclude:
+            continue
+        role = _role(case, login)
+        if role is None:
+            continue
+        prior.append(PriorCase(case.code, role, case.stage, case.opened_at, _outcome(case, login, now)))
+        active.extend(
+            Sanction(case.code, d.id, d.action, d.ends_at, d.reviewed_not_ended,
+                     review_due=d.reviewed_not_ended and d.ends_at is not None and d.ends_at <= now)
+            for d in case.decisions if d.subject == login and _in_force(case, d, now)
+        )
+    return Card(login, standing(contributions, now), contributions, tuple(prior), tuple(active), now)

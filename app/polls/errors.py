@@ -1,0 +1,11 @@
+"""The one refusal every ballot step raises: an HTTP status and a message fit to show the voter."""
+from __future__ import annotations
+
+
+class BallotRefused(Exception):
+    """A request for a ballot, or a cast, that is refused; nothing was recorded."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message

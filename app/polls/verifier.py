@@ -1,0 +1,53 @@
+"""The recount's ballot check for blind-signed polls: every signature against the published public key."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from app import poll_recount
+from app.ballots import blindrsa
+from app.core.poll_result import ParsedBallot, ParsedResult
+
+
+def _refuse_all(reason: str) -> Callable[[ParsedBallot], bool]:
+    def check(ballot: ParsedBallot) -> bool:
+        raise ValueError(reason)
+    return check
+
+
+def make_verifier(parsed: ParsedResult) -> Callable[[ParsedBallot], bool]:
+    """Build the per-ballot check for `app.poll_recount.run(..., make_verifier=make_verifier)`.
+
+    A ballot counts only if its receipt is sha256(prefix || token) and its signature verifies under the
+    result's public key. A result without a public key or a signed count cannot show its ballots were
+    issued one per voter, so none of its ballots counts. (recount itself reports more ballots than
+    signatures.)
+    """
+    if parsed.public_key is None:
+        return _refuse_all("the result has no public key to check signatures with")
+    if parsed.signed_count is None:
+        return _refuse_all("the result does not say how many ballots were signed")
+    try:
+        key = blindrsa.load_public_key_pem(parsed.public_key)
+    except ValueError as error:
+        return _refuse_all(f"the result's public key is unusable: {error}")
+
+    def check(ballot: ParsedBallot) -> bool:
+        if ballot.token is None or ballot.prefix is None or ballot.signature is None:
+            raise ValueError("has no token, prefix or signature")
+        try:
+            token = blindrsa.b64url_decode(ballot.token)
+            prefix = blindrsa.b64url_decode(ballot.prefix)
+            signature = blindrsa.b64url_decode(ballot.signature)
+        except ValueError:
+            raise ValueError("has a token, prefix or signature that is not base64url") from None
+        if blindrsa.receipt(prefix, token) != ballot.receipt:
+            raise ValueError("has a receipt that is not sha256(prefix || token)")
+        return blindrsa.verify(key, prefix, token, signature)
+
+    return check
+
+
+def recount_file(path: str, out: TextIO) -> int:
+    """`conduct poll recount RESULT.json` with signature checks: 0 matches, 1 differs, 2 unreadable."""
+    return poll_recount.run(path, out, make_verifier=make_verifier)
