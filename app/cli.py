@@ -75,6 +75,19 @@ def _cmd_poll_recount(args) -> int:
     return run(args.result, sys.stdout)
 
 
+def _cmd_serve(args) -> int:
+    from app.serve import serve
+
+    return serve(args.host, args.port)
+
+
+def _cmd_sandbox_github(args) -> int:
+    from app.sandbox_cli import run_sandbox
+
+    return run_sandbox(port=args.port, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
+                       app_key_file=args.app_key_file, policy_dir=_policy_dir(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conduct", description="Conduct Desk: help first, mediation early.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +116,21 @@ def build_parser() -> argparse.ArgumentParser:
     recount = poll_commands.add_parser("recount", help="recount a published poll result from the file alone")
     recount.add_argument("result")
     recount.set_defaults(func=_cmd_poll_recount)
+    serve = commands.add_parser("serve", help="run the service: webhooks, sign-in, forms and ballots")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_cmd_serve)
+
+    sandbox = commands.add_parser("sandbox", help="local stand-ins for outside services")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    github = sandbox_commands.add_parser("github", help="a local GitHub stand-in, seeded from the policy")
+    github.add_argument("--port", type=int, default=9000)
+    github.add_argument("--webhook-url", help="where to deliver signed webhooks")
+    github.add_argument("--webhook-secret", help="the webhook secret shared with the service")
+    github.add_argument("--app-key-file", default="sandbox-app-key.pem",
+                        help="the App's private key: read if present, else made and written here")
+    github.add_argument("--dir", help="policy directory (default: policy, or $CONDUCT_POLICY_DIR)")
+    github.set_defaults(func=_cmd_sandbox_github)
     return parser
 
 

@@ -197,7 +197,7 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
             await Script(world, clock, timeline).run()
             if not as_json:
                 out.write("\nCases at the end:\n")
-                for number, issue in sorted(world.state.repo(policy.roles.places.cases).issues.items()):
+                for _, issue in sorted(world.state.repo(policy.roles.places.cases).issues.items()):
                     stage = next((label for label in issue.labels if label.startswith("stage: ")), "?")
                     out.write(f"  {issue.title}: {stage}\n")
         finally:

@@ -105,9 +105,10 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
     return file
 
 
-async def from_form(ctx: Context, source: str, reporter: str, report: str, about: tuple[str, ...] = ()) -> CaseFile:
+async def from_form(ctx: Context, source: str, reporter: str, report: str, about: tuple[str, ...] = (),
+                    thread: str | None = None) -> CaseFile:
     """Channel 1: the private form behind sign-in; `report` is the formatted, neutralised answers."""
-    request = HelpRequested(source, "form", reporter, None, about)
+    request = HelpRequested(source, "form", reporter, thread, about)
     return await open_private_case(ctx, source, request, report=report, report_is_neutral=True)
 
 

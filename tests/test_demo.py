@@ -1,0 +1,34 @@
+"""`conduct demo` runs to the end and its timeline shows each stage change and who caused it."""
+from __future__ import annotations
+
+import io
+import json
+
+from app.cli import main
+from app.demo import main as demo_main
+
+
+def test_demo_prints_every_stage_change_with_its_cause(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for line in ("[C-2026-001] new → intake  (by reporter-1, opened)",
+                 "[C-2026-001] intake → mediation  (by mediator-1, take)",
+                 "[C-2026-001] mediation → resolved  (by mediator-1, resolve)",
+                 "[C-2026-001] resolved → closed  (by mediator-1, close)",
+                 "[C-2026-002] mediation → hold  (by mediator-2, hold)",
+                 "[C-2026-002] mediation → escalated  (by mediator-2, escalate)"):
+        assert line in out
+    assert "the part 'Course of mediation' is missing or empty" in out
+    assert "`/conduct escalate` is for the mediator" in out
+    assert "has not been acknowledged" in out
+    assert "C-2026-002: stage: escalated" in out
+
+
+def test_demo_json_lines_are_the_same_story():
+    out = io.StringIO()
+    assert demo_main(out, as_json=True) == 0
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    stages = [(r["case"], r["from"], r["to"], r["by"]) for r in records if r["type"] == "stage"]
+    assert ("C-2026-002", "mediation", "escalated", "mediator-2") in stages
+    assert all(set(r) >= {"type"} for r in records)
+    assert [r["at"] for r in records if r["type"] == "step"] == sorted(r["at"] for r in records if r["type"] == "step")
