@@ -16,8 +16,8 @@ How to run (from the repository root):
 Every step below runs in order, each inside its own cassette `tests/cassettes/<step>.yaml`; the target
 names used are written to `tests/cassettes/target.json` so `tests/test_adapter.py` replays the same steps
 (record mode `none`). Scrubbing: the Authorization header (tokens and the App's JWT) is dropped, `token`
-fields in JSON bodies become "REDACTED", and installation ids (in `/app/installations/{id}/` paths and
-in the installation's JSON) become a fixed placeholder.
+fields in JSON bodies become "REDACTED" (their `expires_at` a fixed far date), and installation ids
+(in `/app/installations/{id}/` paths and in the installation's JSON) become a fixed placeholder.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ CASSETTES = Path(__file__).resolve().parent / "cassettes"
 TARGET_FILE = CASSETTES / "target.json"
 INSTALLATION_PLACEHOLDER = 1
 REDACTED = "REDACTED"
+TOKEN_EXPIRY = "2099-01-01T00:00:00Z"
 _INSTALLATION_PATH = re.compile(r"/app/installations/\d+/")
 _INSTALLATION_ID = re.compile(r"/installations/\d+(?=/|$)")
 
@@ -85,6 +86,10 @@ def _scrub_json(value: Any, installation: bool) -> Any:
         for key, item in value.items():
             if key == "token" and isinstance(item, str):
                 out[key] = REDACTED
+            elif key == "expires_at" and "token" in value:
+                # A fixed, far expiry: a replay months later must still find the token fresh, or githubkit
+                # would ask for another one that the cassette does not hold.
+                out[key] = TOKEN_EXPIRY
             elif installation and key == "id" and isinstance(item, int):
                 out[key] = INSTALLATION_PLACEHOLDER
             elif isinstance(item, str):

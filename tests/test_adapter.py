@@ -434,6 +434,25 @@ async def test_writes_are_serialised_at_least_a_second_apart_and_reads_are_not_p
     assert len(slept) == 2  # the PATCH and the mutation waited; the GET, query and token fetch did not
 
 
+async def test_the_adapter_paces_its_writes(app_key):
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    state = _world(app_key)
+    transport = httpx.ASGITransport(app=create_app(state))
+    gh = await GitHubAdapter.for_org(
+        _settings(app_key), "acme", _options(Recorder(), transport, pacer=WritePacer(1.0, sleep=sleep))
+    )
+    number = await _new_issue(state, gh)
+    await gh.get_issue("acme/cases", number)
+    await gh.create_comment("acme/cases", number, "One.", key="one")
+    await gh.add_labels("acme/cases", number, ["question"])
+    # Two writes followed a write at once (the read in between does not count); each waited under 1 s.
+    assert len(slept) == 2 and all(0 < s <= 1.0 for s in slept)
+
+
 async def test_concurrent_writes_do_not_overlap():
     pacer = WritePacer(0.0)
     inside = 0
