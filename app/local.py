@@ -1,6 +1,7 @@
 """The embedded default: a local GitHub stand-in seeded from the policy, and the service wired to it."""
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -106,17 +107,22 @@ class LocalWorld:
         """Wait until every webhook has been delivered and every delivery processed, repeatedly:
         processing a delivery can cause GitHub to send more."""
         worker = self.service_app.state.worker
-        for _ in range(50):
+        for _ in range(200):
             await self.state.drain_webhooks()
+            await worker.wait_idle()
             handled = await worker.drain()
             await self.state.drain_webhooks()
             if not handled and self.store.pending_count() == 0:
                 return
+            await asyncio.sleep(0)
         raise RuntimeError("the local world did not settle")
 
 
 async def build_world(policy: Policy, store, now: Callable[[], datetime] | None = None,
-                      people: People = People(), extra_routes: Iterable = ()) -> LocalWorld:
+                      people: People = People(), extra_routes: Iterable = (),
+                      request_hook: Callable | None = None,
+                      wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+                      ) -> LocalWorld:
     now = now or (lambda: datetime.now(UTC))
     state = SandboxState(clock=now)
     seed(state, policy, people)
@@ -136,7 +142,10 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
                              webhook_secret=webhook_secret, webhook_transport=ToService())
     # Locally the clock may be simulated, so writes are not paced in real seconds.
     options = ClientOptions(transport=httpx.ASGITransport(app=sandbox_app), pacer=WritePacer(0))
-    client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, options)
+    app_transport = wrap_transport(options.transport) if wrap_transport else options.transport
+    app_options = ClientOptions(transport=app_transport, pacer=options.pacer,
+                                event_hooks={"request": [request_hook]} if request_hook else None)
+    client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
     github = GitHubAdapter(client, installation_id=INSTALLATION_ID)
     router = Router(github, policy, store, Identity(APP_ID, BOT), now=now)
     service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes))

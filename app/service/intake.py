@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from app.core.case import code_name
 from app.core.decide import open_case
@@ -35,8 +36,12 @@ def allocate_code(store, source: str, year: int) -> str:
 
 
 async def open_private_case(ctx: Context, source: str, request: HelpRequested, report: str = "",
-                            report_is_neutral: bool = False) -> CaseFile:
-    """Create (or, on a retry, find) the private case issue, confirm it, save its state, then act."""
+                            report_is_neutral: bool = False,
+                            once_confirmed: Callable[[CaseFile], Awaitable[None]] | None = None) -> CaseFile:
+    """Create (or, on a retry, find) the private case issue, confirm it, save its state, then act.
+
+    `once_confirmed` runs as soon as the private copy is confirmed and its state saved, before the
+    slower notifications: that is when a public trace may be redacted, and the sooner the better."""
     code = allocate_code(ctx.store, source, ctx.now.year)
     outcome = open_case(code, request, ctx.policy, ctx.now)
     body = render("case-issue.md.j2", {
@@ -44,17 +49,26 @@ async def open_private_case(ctx: Context, source: str, request: HelpRequested, r
         "about": list(request.about),
         "report": "" if not report.strip() else report if report_is_neutral else neutralise_block(report),
     })
-    created = await ctx.github.create_issue(ctx.cases_repo, code, body, [Stage.INTAKE.label], key=f"case:{source}")
+    known = ctx.store.effect_result(f"case-issue:{code}")
+    if known:
+        number = int(known)
+    else:
+        created = await ctx.github.create_issue(ctx.cases_repo, code, body, [Stage.INTAKE.label],
+                                                key=f"case:{source}")
+        number = created.number
+        # Recorded at once, so a retry after any later failure finds this issue instead of making another.
+        if ctx.store.claim_effect(f"case-issue:{code}"):
+            ctx.store.complete_effect(f"case-issue:{code}", str(number))
     # The private copy is confirmed by reading it back before anything public is touched.
-    confirmed = await ctx.github.get_issue(ctx.cases_repo, created.number)
+    confirmed = await ctx.github.get_issue(ctx.cases_repo, number)
     if casefile.code_from_title(confirmed.title) != code:
         raise RuntimeError("the private case issue could not be confirmed")
-    if ctx.store.claim_effect(f"case-issue:{code}"):
-        ctx.store.complete_effect(f"case-issue:{code}", str(created.number))
-    file = await casefile.load(ctx.github, ctx.cases_repo, created.number, ctx.me)
+    file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
     if file is None:
-        file = await casefile.save(ctx.github, CaseFile(ctx.cases_repo, created.number, outcome.case, None),
+        file = await casefile.save(ctx.github, CaseFile(ctx.cases_repo, number, outcome.case, None),
                                    outcome.case)
+    if once_confirmed is not None:
+        await once_confirmed(file)
     await ctx.executor.run(file, outcome.effects)
     log.info("case opened case=%s channel=%s", code, request.channel)
     return file
@@ -65,12 +79,12 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
     source = f"issue:{repo}:{issue.number}"
     link = _first_link(issue.body or "")
     request = HelpRequested(delivery_id, "issue", issue.user.login if issue.user else "ghost", link)
-    file = await open_private_case(ctx, source, request)
-    ack = render("acknowledge.md.j2", {"code": file.case.code, "due": file.case.acknowledge_by,
-                                       "channel": "issue"})
-    if ctx.store.claim_effect(f"{source}:redact"):
-        try:
-            await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
+
+    async def redact(file: CaseFile) -> None:
+        ack = render("acknowledge.md.j2", {"code": file.case.code, "due": file.case.acknowledge_by,
+                                           "channel": "issue"})
+
+        async def close_lock_delete() -> None:
             await ctx.github.update_issue(repo, issue.number, title="Help request (moved to a private case)",
                                           body="This request was moved to a private case.", state="closed",
                                           state_reason="completed")
@@ -78,13 +92,15 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
             if ctx.policy.roles.places.delete_intake_issues:
                 try:
                     await ctx.github.delete_issue(issue.node_id)
+                    return
                 except (Forbidden, NotFound):
                     log.info("public request not deleted (not permitted) case=%s", file.case.code)
-        except BaseException:
-            ctx.store.release_effect(f"{source}:redact")
-            raise
-        ctx.store.complete_effect(f"{source}:redact", "redacted")
-    return file
+            # A locked issue still takes the app's comment, so the reporter sees where their request went.
+            await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
+
+        await _once(ctx, f"{source}:redact", close_lock_delete)
+
+    return await open_private_case(ctx, source, request, once_confirmed=redact)
 
 
 async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment, text: str) -> CaseFile:
@@ -92,17 +108,16 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
     source = f"signal:{repo}:{comment.id}"
     reporter = comment.user.login if comment.user else "ghost"
     request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url)
-    file = await open_private_case(ctx, source, request, report=text)
-    if ctx.store.claim_effect(f"{source}:hide"):
-        try:
+
+    async def hide(file: CaseFile) -> None:
+        async def minimize_and_answer() -> None:
+            await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
             ack = render("acknowledge-signal.md.j2", {"reporter": reporter, "due": file.case.acknowledge_by})
             await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
-            await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
-        except BaseException:
-            ctx.store.release_effect(f"{source}:hide")
-            raise
-        ctx.store.complete_effect(f"{source}:hide", "hidden")
-    return file
+
+        await _once(ctx, f"{source}:hide", minimize_and_answer)
+
+    return await open_private_case(ctx, source, request, report=text, once_confirmed=hide)
 
 
 async def from_form(ctx: Context, source: str, reporter: str, report: str, about: tuple[str, ...] = (),
@@ -110,6 +125,18 @@ async def from_form(ctx: Context, source: str, reporter: str, report: str, about
     """Channel 1: the private form behind sign-in; `report` is the formatted, neutralised answers."""
     request = HelpRequested(source, "form", reporter, thread, about)
     return await open_private_case(ctx, source, request, report=report, report_is_neutral=True)
+
+
+async def _once(ctx: Context, key: str, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` at most once per key: skipped if done, released for a retry if it fails."""
+    if not ctx.store.claim_effect(key):
+        return
+    try:
+        await action()
+    except BaseException:
+        ctx.store.release_effect(key)
+        raise
+    ctx.store.complete_effect(key, "done")
 
 
 def _first_link(body: str) -> str | None:
