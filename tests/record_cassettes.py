@@ -216,15 +216,14 @@ STEPS: tuple[StepDef, ...] = (
     _step("get_user", "get_user", lambda gh, t, c: gh.get_user(t.member)),
     _step("create_issue", "create_issue", _issue),
     _step("get_issue", "get_issue", lambda gh, t, c: gh.get_issue(t.repo, c["issue"].number)),
+    _step("list_issues", "list_issues", lambda gh, t, c: gh.list_issues(t.repo, ["stage: intake"], "all")),
     _step("update_issue", "update_issue", _update),
     _step("ensure_label", "ensure_label", _ensure_label),
     _step("labels", ("add_labels", "remove_label", "set_labels"), _labels),
-    # Gap: the stand-in has no POST /repos/{owner}/{repo}/issues/{issue_number}/assignees yet.
     _step(
         "add_assignees",
         "add_assignees",
         lambda gh, t, c: gh.add_assignees(t.repo, c["issue"].number, [t.member]),
-        standin_gap=True,
     ),
     _step("create_comment", "create_comment", _comment),
     _step("list_comments", "list_comments", lambda gh, t, c: gh.list_comments(t.repo, c["issue"].number)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import pydantic
@@ -336,6 +336,19 @@ class GitHubAdapter(GitHubPort):
             if "pull_request" not in item and tag in (item.get("body") or ""):
                 return item
         return None
+
+    async def list_issues(
+        self, repo: str, labels: Sequence[str] = (), state: Literal["open", "closed", "all"] = "open"
+    ) -> tuple[Issue, ...]:
+        owner, name = _split(repo)
+        extra = {"labels": ",".join(labels)} if labels else {}
+        items = await self._pages(
+            "issues/list-for-repo",
+            lambda page: self._gh.rest.issues.async_list_for_repo(
+                owner, name, state=state, per_page=PER_PAGE, page=page, **extra
+            ),
+        )
+        return tuple(parse_issue(item) for item in items if "pull_request" not in item)
 
     async def get_issue(self, repo: str, number: int) -> Issue:
         owner, name = _split(repo)

@@ -131,6 +131,12 @@ class GitHubPort(abc.ABC):
     async def get_issue(self, repo: str, number: int) -> Issue: ...
 
     @abc.abstractmethod
+    async def list_issues(
+        self, repo: str, labels: Sequence[str] = (), state: Literal["open", "closed", "all"] = "open"
+    ) -> tuple[Issue, ...]:
+        """Issues (not pull requests) carrying every one of `labels`, newest first, all pages."""
+
+    @abc.abstractmethod
     async def update_issue(
         self,
         repo: str,
