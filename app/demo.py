@@ -110,7 +110,7 @@ class Script:
                     where = f"{repo_name}#{number}"
                     lines = [ln for ln in comment.body.splitlines() if ln.strip() and not ln.startswith("<!--")]
                     # The first line, and the reasons of a refusal, which are what a mediator reads first.
-                    shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith("- ")][:4]
+                    shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("- ", "| C-"))][:4]
                     self.timeline.emit({"type": "post", "where": where, "text": "\n".join(shown)})
         for number in sorted(state.repo(self.cases).issues):
             text = next((c.body for c in reversed(state.comments_of(state.repo(self.cases), number))
@@ -174,7 +174,7 @@ class Script:
         async def private_form():
             ctx = Context.make(world.github, world.policy, world.store, world.router.me, self.clock.now)
             report = "### What happened\n\nSomeone keeps sending me private messages about my talk.\n"
-            await intake.from_form(ctx, "form:demo-1", "reporter-3", report, ("participant-3",))
+            await intake.from_form(ctx, "form:demo-1", "reporter-3", report, ("participant-2",))
 
         await self.step("reporter-3", "submits the private help form", private_form, hours=1)
         await self.step("sweep", "runs on its schedule, 25 hours later", lambda: self.sweep(3), hours=25)

@@ -21,6 +21,7 @@ def test_demo_prints_every_stage_change_with_its_cause(capsys):
     assert "the part 'Course of mediation' is missing or empty" in out
     assert "`/conduct escalate` is for the mediator" in out
     assert "has not been acknowledged" in out
+    assert "**Context for `participant-2`**" in out and "| C-2026-002 | subject |" in out
     assert "C-2026-002: stage: escalated" in out
 
 
