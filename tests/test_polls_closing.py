@@ -6,12 +6,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from test_polls_support import SERVICE, Service
 
 from app.polls import client
 from app.polls.closing import close_due_polls
 from app.store import open_store
-
-from test_polls_support import SERVICE, Service
 
 
 @pytest.fixture

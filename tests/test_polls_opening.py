@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from test_polls_support import SERVICE, T0, VOTERS, case_for_poll, policy
 
 from app.ballots import blindrsa
 from app.polls.ids import from_slug, to_slug
 from app.polls.opening import CannotOpen, electorate_for, open_poll
 from app.polls.terms import PollTerms
-
-from test_polls_support import SERVICE, T0, VOTERS, case_for_poll, policy
 
 POLICY = policy()
 

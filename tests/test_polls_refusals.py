@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from test_polls_support import SERVICE, Service
 
 from app.ballots import blindrsa
 from app.polls import client
@@ -14,8 +15,6 @@ from app.polls.closing import close_due_polls
 from app.polls.errors import BallotRefused
 from app.polls.ids import to_slug
 from app.web.ballot import CSRF_HEADER
-
-from test_polls_support import SERVICE, Service
 
 GOOD_HEADERS = {CSRF_HEADER: "1"}
 

@@ -64,7 +64,8 @@ class Service:
         self.clock = clock or Clock()
         self.sign_in = SignIn(SECRET, SERVICE, authorize=lambda redirect, state: "unused",
                               exchange=None, secure_cookies=False)
-        app = Starlette(routes=[*self.sign_in.routes(), *ballot_routes(store, self.sign_in, clock=self.clock)])
+        routes = [*self.sign_in.routes(), *ballot_routes(store, self.sign_in, clock=self.clock)]
+        app = Starlette(routes=routes)
         self.app = wrap(app) if wrap else app
 
     def session(self, login: str) -> str:
@@ -79,5 +80,5 @@ class Service:
 
     def open(self, voters=VOTERS, code: str = "C-2026-014", now: datetime | None = None):
         the_policy = policy()
-        return open_poll(case_for_poll(the_policy, code), the_policy, self.store, voters, now or self.clock.now,
-                         public_url=SERVICE, key_bits=TEST_KEY_BITS)
+        return open_poll(case_for_poll(the_policy, code), the_policy, self.store, voters,
+                         now or self.clock.now, public_url=SERVICE, key_bits=TEST_KEY_BITS)

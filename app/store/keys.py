@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Column, LargeBinary, Table, Text, delete, func, select, update
+from sqlalchemy import Column, LargeBinary, Table, Text, delete, func, select, text, update
 
 from .base import StoreBase
 from .polls import Poll
@@ -22,6 +23,12 @@ T = TypeVar("T")
 # What `close_poll` hands its `finish` callback: the poll, its ballots as (token_hash, choice, extra)
 # sorted by token hash, and how many ballots were signed (rows of `issued`).
 Finish = Callable[[Poll, list[tuple[bytes, str, dict | None]], int], T]
+
+
+def _closing_lock(poll_id: str) -> int:
+    """A signed 64-bit advisory-lock key for closing this poll, the same in every process."""
+    digest = hashlib.sha256(b"conduct-close:" + poll_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class KeyStore(StoreBase):
@@ -64,17 +71,24 @@ class KeyStore(StoreBase):
         In one transaction: lock the poll row, read its ballots and signed count, call `finish` (whose
         value is returned; if it raises, nothing changes), delete the private key and mark the poll
         closed. A process that dies anywhere in between rolls everything back, so the next sweep closes
-        the poll from scratch. On PostgreSQL a second sweep skips the locked row instead of waiting;
-        casts in flight hold FOR SHARE on it, so the ballot box is final once the lock is ours.
+        the poll from scratch. On PostgreSQL a second sweep finds the poll's advisory lock taken and
+        moves on instead of waiting (a row lock with SKIP LOCKED would also skip a poll that a cast
+        merely share-locks).
         """
         columns = (polls.c.poll_id, polls.c.case_id, polls.c.frozen, polls.c.deadline, polls.c.state)
         query = select(*columns).where(
             polls.c.poll_id == poll_id, polls.c.state == "open", polls.c.deadline <= now
         )
         if self.dialect == "postgresql":
-            # SQLite needs no row lock: BEGIN IMMEDIATE already excludes every other writer.
-            query = query.with_for_update(skip_locked=True)
+            # SQLite needs no lock here: BEGIN IMMEDIATE already excludes every other writer.
+            query = query.with_for_update()
         with self._write() as conn:
+            if self.dialect == "postgresql" and not conn.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _closing_lock(poll_id)}
+            ).scalar_one():
+                return None  # another sweep is closing this poll right now
+            # FOR UPDATE waits for casts in flight (they hold FOR SHARE), so the ballot box is final
+            # once the row is ours; the state is re-read then, so a poll closed meanwhile is skipped.
             row = conn.execute(query).first()
             if row is None:
                 return None

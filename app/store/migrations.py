@@ -75,7 +75,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (poll_id, token_hash)
         ){without_rowid}""",
     )),
-    # Sanctions ledger (end/review dates for the path back) is not here yet: add it as migration 3.
     Migration(3, "per-poll blind-signing keys", (
         # No foreign key: the key is kept before the poll row exists, so a crashed `poll open` that
         # is run again finds and reuses the same key instead of announcing a second one.
@@ -83,6 +82,33 @@ MIGRATIONS: tuple[Migration, ...] = (
             poll_id TEXT PRIMARY KEY,
             private_key {blob} NOT NULL
         ){without_rowid}""",
+    )),
+    Migration(4, "sanctions ledger", (
+        # One row per applied sanction, keyed by its decision: the key is what makes applying it once.
+        # `teams` keeps what a removal took away, so the path back can restore it; `details` holds
+        # kind-specific facts (limited repository, checklist and notice comment ids).
+        """CREATE TABLE sanctions (
+            decision_id TEXT PRIMARY KEY,
+            case_code TEXT NOT NULL,
+            action_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            approved_by TEXT NOT NULL,
+            starts_at {ts} NOT NULL,
+            ends_at {ts},
+            review_at {ts},
+            teams TEXT,
+            was_member BOOLEAN,
+            details TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('applying', 'applied', 'lifting', 'lifted', 'failed')),
+            failed_from TEXT,
+            error_class TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            updated_at {ts} NOT NULL,
+            lifted_at {ts}
+        )""",
+        "CREATE INDEX sanctions_due ON sanctions (state, ends_at)",
+        "CREATE INDEX sanctions_subject ON sanctions (subject, state)",
     )),
 )
 

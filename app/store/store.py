@@ -7,14 +7,13 @@ from .deliveries import DeliveryStore
 from .effects import EffectStore
 from .engine import make_engine
 from .keys import KeyStore
+from .ledger import LedgerStore
 from .migrations import migrate
 from .polls import PollStore
 
 
-class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore):
-    """Deliveries, effects, polls, ballots and poll keys; each part lives in its own module."""
-
-    # Sanctions ledger (sanction, end or review date, lifted?) is still to come, as its own module.
+class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore):
+    """Deliveries, effects, polls, ballots, poll keys and sanctions; each part lives in its own module."""
 
 
 def open_store(url: str) -> Store:

@@ -45,7 +45,8 @@ def _pages() -> Environment:
 
 
 def _page(template: str, status: int = 200, **context) -> HTMLResponse:
-    return HTMLResponse(_pages().get_template(template).render(**context), status_code=status, headers=_HEADERS)
+    body = _pages().get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status, headers=_HEADERS)
 
 
 def _error(refused: BallotRefused) -> JSONResponse:

@@ -1,0 +1,142 @@
+"""The ballot pages in Chromium, against real servers: sign in through the GitHub stand-in, get a ballot,
+vote and revote from a fresh context with no cookies, close the poll, find the receipt in the result."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from test_polls_support import SECRET, TEST_KEY_BITS, VOTERS, case_for_poll, policy
+
+from app.github.sandbox import SandboxState
+from app.github.sandbox import create_app as create_sandbox
+from app.github.signin import authorize_url, login_from_code
+from app.polls.closing import close_due_polls
+from app.polls.ids import to_slug
+from app.polls.opening import open_poll
+from app.web.auth import SignIn
+from app.web.ballot import ballot_routes
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CLIENT_ID, CLIENT_SECRET = "Iv1.conduct", "oauth-secret"
+
+
+class Served:
+    """An ASGI app under uvicorn on 127.0.0.1, on a port the OS picked, in a background thread."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self, app) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])),
+                                       daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            self.thread.join(0.02)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture
+def servers(store):
+    sandbox_state = SandboxState()
+    for login in VOTERS:
+        sandbox_state.add_user(login)
+    sandbox_state.register_app(1, "unused", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    github, desk = Served(), Served()
+    api = github.url + "/"
+    sign_in = SignIn(
+        SECRET, desk.url,
+        authorize=lambda redirect, state: authorize_url(api, CLIENT_ID, redirect, state),
+        exchange=lambda code, redirect: login_from_code(api, CLIENT_ID, CLIENT_SECRET, code, redirect),
+    )
+    try:
+        github.start(create_sandbox(sandbox_state))
+        desk.start(Starlette(routes=[*sign_in.routes(), *ballot_routes(store, sign_in)]))
+        yield desk.url
+    finally:
+        desk.stop()
+        github.stop()
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's Chromium is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser, store):
+    the_policy = policy()
+    opened = open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC),
+                       public_url=servers, key_bits=TEST_KEY_BITS)
+    slug = to_slug(opened.poll_id)
+
+    signed_in = browser.new_context()
+    page = signed_in.new_page()
+    page.goto(f"{servers}/polls/{slug}/ballot")
+    page.get_by_role("link", name="voter-3").click()  # the stand-in's "sign in as" chooser
+    page.wait_for_url(f"{servers}/polls/{slug}/ballot")
+    page.get_by_role("button", name="Get my ballot").click()
+    page.locator("#ballot").wait_for(state="visible")
+    link = page.locator("#ballot-url").input_value()
+    assert link.startswith(f"{servers}/polls/{slug}/vote#t=")
+    # Asking again, even by reloading the page, is refused with the service's message.
+    page.reload()
+    page.get_by_role("button", name="Get my ballot").click()
+    page.locator("#error", has_text="already signed").wait_for()
+    signed_in.close()
+
+    anonymous = browser.new_context()
+    sent_cookies = []
+    anonymous.on("request", lambda request: sent_cookies.append(request.headers.get("cookie")))
+    vote = anonymous.new_page()
+    vote.goto(link)
+    vote.get_by_label("A formal private warning").check()
+    vote.get_by_role("button", name="Cast my vote").click()
+    vote.get_by_text("Your vote was recorded: A formal private warning.").wait_for()
+    receipt = vote.locator("#receipt").inner_text()
+    vote.get_by_label("A temporary ban").check()
+    vote.get_by_role("button", name="Cast my vote").click()
+    vote.get_by_text("Your vote was changed to: A temporary ban.").wait_for()
+    assert vote.locator("#receipt").inner_text() == receipt
+    assert anonymous.cookies() == [] and set(sent_cookies) == {None}
+    anonymous.close()
+
+    closed = close_due_polls(store, opened.terms.deadline)
+    ballots = {ballot["receipt"]: ballot["choice"] for ballot in closed[0].result["ballots"]}
+    assert ballots == {receipt: "temporary-ban"}
+    assert closed[0].result["signed_count"] == 1
+
+
+def test_a_damaged_link_is_caught_before_voting(servers, browser, store):
+    the_policy = policy()
+    opened = open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC),
+                       public_url=servers, key_bits=TEST_KEY_BITS)
+    page = browser.new_page()
+    page.goto(f"{servers}/polls/{to_slug(opened.poll_id)}/vote#t=AAAA&p=AAAA&s=AAAA")
+    page.locator("#error", has_text="damaged").wait_for()
+    assert page.locator("#vote").is_hidden()
+    page.close()
