@@ -70,9 +70,73 @@ def _cmd_stages(args) -> int:
 
 
 def _cmd_poll_recount(args) -> int:
-    from app.poll_recount import run
+    from app.polls.verifier import recount_file
 
-    return run(args.result, sys.stdout)
+    return recount_file(args.result, sys.stdout)
+
+
+def _with_runtime(work) -> int:
+    """Run one workflow command against GitHub as configured in the environment."""
+    import asyncio
+
+    from app import runtime
+
+    async def main() -> int:
+        try:
+            rt = await runtime.from_env()
+        except runtime.NotConfigured as missing:
+            print(f"conduct: {missing}", file=sys.stderr)
+            return 2
+        return await work(rt)
+
+    return asyncio.run(main())
+
+
+def _cmd_poll_open(args) -> int:
+    from app.polls.opening import CannotOpen
+    from app.service.polling import SetupError, open_case_poll
+
+    async def work(rt) -> int:
+        try:
+            poll = await open_case_poll(rt.context(), args.case, rt.settings.public_url, rt.router.apply)
+        except (CannotOpen, SetupError, LookupError) as refusal:
+            print(f"conduct poll open: {refusal}", file=sys.stderr)
+            return 1
+        print(f"opened {poll}")
+        return 0
+
+    return _with_runtime(work)
+
+
+def _cmd_sweep(args) -> int:
+    from app.service.polling import sweep
+
+    async def work(rt) -> int:
+        counts = await sweep(rt.context(), rt.router.apply)
+        print(" ".join(f"{name}={count}" for name, count in counts.items()))
+        return 0
+
+    return _with_runtime(work)
+
+
+def _cmd_vote(args) -> int:
+    from app.polls import client
+
+    try:
+        if args.target.startswith(("http://", "https://")):
+            receipt = client.cast_with_link(args.target, args.choice)
+            print(f"cast: {args.choice}; receipt {receipt.receipt}" + (" (replaced)" if receipt.replaced else ""))
+            return 0
+        if not args.service:
+            print("conduct vote POLL needs --service URL", file=sys.stderr)
+            return 2
+        link, receipt = client.vote(args.service, args.target, args.choice)
+    except client.VoteError as refusal:
+        print(f"conduct vote: {refusal}", file=sys.stderr)
+        return 1
+    print(f"cast: {args.choice}; receipt {receipt.receipt}")
+    print(f"keep this link to change your vote before the deadline: {link.url}")
+    return 0
 
 
 def _cmd_serve(args) -> int:
@@ -116,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     recount = poll_commands.add_parser("recount", help="recount a published poll result from the file alone")
     recount.add_argument("result")
     recount.set_defaults(func=_cmd_poll_recount)
+    open_ = poll_commands.add_parser("open", help="open the poll of an escalated case (run by poll-open.yml)")
+    open_.add_argument("case", help="the case code name, e.g. C-2026-014")
+    open_.set_defaults(func=_cmd_poll_open)
+
+    sweep = commands.add_parser("sweep", help="close due polls, publish results, fire case timers (every 15 min)")
+    sweep.set_defaults(func=_cmd_sweep)
+
+    vote = commands.add_parser("vote", help="vote from a terminal with a ballot link, or get a ballot and vote")
+    vote.add_argument("target", help="a ballot link, or a poll id (then --service and a session cookie)")
+    vote.add_argument("--choice", required=True, help="an option id, or abstain")
+    vote.add_argument("--service", help="the service's URL, when voting by poll id")
+    vote.set_defaults(func=_cmd_vote)
     serve = commands.add_parser("serve", help="run the service: webhooks, sign-in, forms and ballots")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -6,8 +6,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -62,11 +64,23 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
     for login in sorted(everyone):
         state.add_user(login)
     for workflow in ("poll-open.yml", "sweep.yml", "sc-approval.yml"):
-        state.add_workflow(places.cases, workflow,
-                           environment="steering-council" if workflow == "sc-approval.yml" else None)
+        found = state.add_workflow(places.cases, workflow,
+                                   environment="steering-council" if workflow == "sc-approval.yml" else None)
+        found.run_name = _run_name(workflow)
+    sc = roles.steering_council
+    reviewers = [("Team", f"{org}/{sc.team}")] if sc.team else [("User", login) for login in sc.users or ()]
+    state.add_environment(places.cases, "steering-council", reviewers=reviewers, prevent_self_review=True)
     _grant(state, places.cases, roles.mediators, "write")
     _grant(state, places.cases, roles.steering_council, "triage")
     _grant(state, places.deliberation.repo, roles.voters, "triage")
+
+
+def _run_name(workflow: str) -> str | None:
+    """The `run-name:` of one of this project's workflows, as GitHub would show it for each run."""
+    path = Path(__file__).resolve().parent.parent / ".github" / "workflows" / workflow
+    if not path.exists():
+        return None
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("run-name")
 
 
 def _grant(state: SandboxState, repo: str, role, permission: str) -> None:

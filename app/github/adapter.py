@@ -39,6 +39,7 @@ from .port import (
     Reaction,
     RepoDiscussions,
     Reviewer,
+    RunReview,
     StateReason,
     TeamRole,
     User,
@@ -145,6 +146,15 @@ def parse_environment(d: Mapping[str, Any]) -> Environment:
         elif rule.get("type") == "wait_timer":
             wait_timer = int(rule.get("wait_timer") or 0)
     return Environment(d["name"], int(d["id"]), tuple(reviewers), prevent_self_review, wait_timer)
+
+
+def parse_run_review(d: Mapping[str, Any]) -> RunReview:
+    return RunReview(
+        state=d["state"],
+        user=(d.get("user") or {}).get("login", ""),
+        comment=d.get("comment") or "",
+        environments=tuple(e["name"] for e in d.get("environments") or () if e.get("name")),
+    )
 
 
 def parse_discussion(d: Mapping[str, Any]) -> Discussion:
@@ -656,6 +666,14 @@ class GitHubAdapter(GitHubPort):
             ),
         )
         return parse_environment(response.json())
+
+    async def run_reviews(self, repo: str, run_id: int) -> tuple[RunReview, ...]:
+        owner, name = _split(repo)
+        response = await self._call(
+            "actions/get-reviews-for-run",
+            lambda: self._gh.rest.actions.async_get_reviews_for_run(owner, name, run_id),
+        )
+        return tuple(parse_run_review(r) for r in response.json())
 
     # -- discussions (GraphQL) --------------------------------------------------------------------------
     async def discussion_categories(self, repo: str) -> RepoDiscussions:

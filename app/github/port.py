@@ -85,6 +85,17 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class RunReview:
+    """One entry of a workflow run's deployment review history: who approved or rejected, for which
+    environments, with what comment."""
+
+    state: Literal["approved", "rejected", "pending"]
+    user: str
+    comment: str
+    environments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DiscussionCategory:
     node_id: str
     name: str
@@ -260,6 +271,10 @@ class GitHubPort(abc.ABC):
         prevent_self_review: bool = True,
         wait_timer: int = 0,
     ) -> Environment: ...
+
+    @abc.abstractmethod
+    async def run_reviews(self, repo: str, run_id: int) -> tuple[RunReview, ...]:
+        """The run's deployment review history (`GET /repos/{o}/{r}/actions/runs/{run_id}/approvals`)."""
 
     # -- discussions (GraphQL) ------------------------------------------------------------------------
     @abc.abstractmethod

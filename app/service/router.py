@@ -99,6 +99,8 @@ class Router:
                                                     "verb": type(event).__name__, "reason": str(refusal)})
             await ctx.github.create_comment(file.repo, file.number, body, key=f"{file.case.code}:{event.id}:refused")
             return file
+        if not outcome.effects and outcome.case == file.case:
+            return file  # a clock tick with nothing due: nothing to write
         new_case = outcome.case.mark_applied(event.id)
         await ctx.executor.run(CaseFile(file.repo, file.number, new_case, file.state_comment_id), outcome.effects)
         return await casefile.save(ctx.github, file, new_case)

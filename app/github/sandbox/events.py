@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from . import shapes
@@ -55,11 +56,26 @@ def emit(
     state.webhooks.emit(event, payload)
 
 
+_INPUT = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}")
+_OTHER = re.compile(r"\$\{\{.*?\}\}")
+
+
+def display_title(wf: Workflow, run: Run) -> str:
+    """GitHub shows a run under its workflow's `run-name`, with `${{ inputs.X }}` filled in. The stand-in
+    fills in plain input references and drops any other expression."""
+    if not wf.run_name:
+        return wf.name
+    filled = _INPUT.sub(lambda m: str(run.inputs.get(m.group(1), "")), wf.run_name)
+    return _OTHER.sub("", filled)
+
+
 def run_json(state: SandboxState, b: Base, repo: Repo, run: Run) -> dict:
     wf = next(w for w in repo.workflows.values() if w.id == run.workflow_id)
-    return shapes.workflow_run(
+    data = shapes.workflow_run(
         b, state.users, repo, state.users[repo.owner], run, wf.path, wf.name, open_issues(repo)
     )
+    data["display_title"] = display_title(wf, run)
+    return data
 
 
 def workflow_json(b: Base, repo: Repo, wf: Workflow) -> dict:

@@ -101,6 +101,41 @@ def repo_obj(ctx: Ctx, repo: Repo) -> dict:
     }
 
 
+def org_obj(ctx: Ctx, org) -> dict:
+    def teams(_info, first=None, after=None, userLogins=None):  # noqa: N803 - GraphQL's argument name
+        if first is None:
+            raise GqlError(
+                "MISSING_PAGINATION_BOUNDARIES",
+                "You must provide a `first` or `last` value to properly paginate the `teams` connection.",
+            )
+        found = sorted(org.teams.values(), key=lambda t: t.slug)
+        if userLogins is not None:
+            found = [t for t in found if any(login in t.members for login in userLogins)]
+        start = int(after) if after else 0
+        chunk = found[start : start + first]
+        more = start + first < len(found)
+        return {
+            "nodes": [team_obj(t) for t in chunk],
+            "totalCount": len(found),
+            # Cursors are opaque to clients; here they are the offset of the next page.
+            "pageInfo": dict(_page_info(more), endCursor=str(start + len(chunk)) if chunk else None),
+        }
+
+    account = org.account
+    return {
+        "__typename": "Organization",
+        "id": account.node_id,
+        "databaseId": account.id,
+        "login": account.login,
+        "url": f"{ctx.base.web}/{account.login}",
+        "teams": teams,
+    }
+
+
+def team_obj(t) -> dict:
+    return {"__typename": "Team", "id": t.node_id, "databaseId": t.id, "name": t.name, "slug": t.slug}
+
+
 def _page_info(more: bool) -> dict:
     return {"hasNextPage": more, "hasPreviousPage": False, "startCursor": None, "endCursor": None}
 
@@ -495,7 +530,14 @@ def _root(ctx: Ctx) -> dict:
             raise GqlError("NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'.")
         return repo_obj(ctx, repo)
 
-    root: dict = {"repository": repository, "node": lambda _info, id: _node(ctx, id)}
+    def organization(_info, login):
+        org = ctx.state.orgs.get(login)
+        if org is None:
+            raise GqlError("NOT_FOUND", f"Could not resolve to an Organization with the login of '{login}'.")
+        return org_obj(ctx, org)
+
+    root: dict = {"repository": repository, "organization": organization,
+                  "node": lambda _info, id: _node(ctx, id)}
     for name, fn in MUTATIONS.items():
         root[name] = (lambda f: lambda _info, input: f(ctx, input))(fn)
     return root

@@ -69,6 +69,27 @@ type Repository implements Node {
   url: URI!
 }
 
+type Organization implements Actor & Node {
+  databaseId: Int
+  id: ID!
+  login: String!
+  teams(after: String, first: Int, userLogins: [String!]): TeamConnection!
+  url: URI!
+}
+
+type Team implements Node {
+  databaseId: Int
+  id: ID!
+  name: String!
+  slug: String!
+}
+
+type TeamConnection {
+  nodes: [Team]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
 type DiscussionCategoryConnection {
   nodes: [DiscussionCategory]
   pageInfo: PageInfo!
@@ -245,6 +266,7 @@ type TransferIssuePayload {
 
 type Query {
   node(id: ID!): Node
+  organization(login: String!): Organization
   repository(followRenames: Boolean = true, name: String!, owner: String!): Repository
 }
 

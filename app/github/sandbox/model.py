@@ -24,6 +24,8 @@ class Team:
     slug: str
     name: str
     members: dict[str, str] = field(default_factory=dict)  # login -> "member" | "maintainer"
+    # Invitations: adding someone outside the org to a team invites them; they join once they accept.
+    pending: dict[str, str] = field(default_factory=dict)  # login -> role
 
 
 @dataclass
@@ -165,6 +167,7 @@ class Workflow:
     name: str
     environment: str | None
     created_at: datetime
+    run_name: str | None = None  # the workflow's `run-name:`, shown as each run's display_title
 
 
 @dataclass

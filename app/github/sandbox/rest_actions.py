@@ -219,6 +219,24 @@ async def pending_deployments(request: Request) -> Response:
     return JSONResponse([_deployment(ctx, repo, run, env)])
 
 
+async def run_approvals(request: Request) -> Response:
+    """The run's review history: every approval or rejection, oldest first, as GitHub lists it."""
+    ctx, repo = _repo(request)
+    run = _run(repo, request.path_params["run_id"])
+    out = []
+    for review in run.reviews:
+        env = repo.environments.get(review["environment"])
+        refs = [dict(shapes.environment_ref(ctx.base, repo, env), created_at=iso(env.created_at),
+                     updated_at=iso(env.updated_at))] if env is not None else []
+        out.append({
+            "environments": refs,
+            "state": review["state"],
+            "user": shapes.user(ctx.base, ctx.state.users[review["user"]]),
+            "comment": review["comment"],
+        })
+    return JSONResponse(out)
+
+
 def _deployment(ctx: Ctx, repo: Repo, run: Run, env: Environment) -> dict:
     a = f"{ctx.base.api}/repos/{repo.full_name}/deployments/{run.id + 3}"
     return {
@@ -286,5 +304,6 @@ routes = [
     Route(f"{R}/runs", list_runs, methods=["GET"]),
     Route(f"{R}/runs/{{run_id}}", get_run, methods=["GET"]),
     Route(f"{R}/runs/{{run_id}}/pending_deployments", pending_deployments, methods=["GET", "POST"]),
+    Route(f"{R}/runs/{{run_id}}/approvals", run_approvals, methods=["GET"]),
     Route("/repos/{owner}/{repo}/environments/{environment_name}", environment, methods=["GET", "PUT"]),
 ]

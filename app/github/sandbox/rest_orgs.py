@@ -65,10 +65,11 @@ async def team_members(request: Request) -> Response:
 
 
 def _membership(ctx: Ctx, org: Org, team: Team, login: str) -> dict:
+    active = login in team.members
     return {
         "url": f"{ctx.base.api}/organizations/{org.account.id}/team/{team.id}/memberships/{login}",
-        "role": team.members[login],
-        "state": "active",
+        "role": team.members[login] if active else team.pending[login],
+        "state": "active" if active else "pending",
     }
 
 
@@ -76,18 +77,24 @@ async def team_membership(request: Request) -> Response:
     ctx, org, team = _team(request, admin=request.method != "GET")
     login = request.path_params["username"]
     if request.method == "GET":
-        if login not in team.members:
+        if login not in team.members and login not in team.pending:
             raise not_found()
         return JSONResponse(_membership(ctx, org, team, login))
     _user(ctx, login)
     if request.method == "DELETE":
         team.members.pop(login, None)
+        team.pending.pop(login, None)
         return no_content()
     role = (await body_of(request)).get("role", "member")
     if role not in ("member", "maintainer"):
         raise invalid("TeamMember", "role")
-    org.members.setdefault(login, "member")
-    team.members[login] = role
+    if login in org.members:
+        team.members[login] = role
+    elif login in org.blocks:
+        raise GitHubError(422, "The user is blocked by the organization.")
+    else:
+        # As on GitHub: someone outside the org is invited, and is "pending" until they accept.
+        team.pending[login] = role
     return JSONResponse(_membership(ctx, org, team, login))
 
 
@@ -101,6 +108,7 @@ async def org_member(request: Request) -> Response:
     org.members.pop(login, None)
     for team in org.teams.values():
         team.members.pop(login, None)
+        team.pending.pop(login, None)
     return no_content()
 
 

@@ -116,6 +116,15 @@ class SandboxState:
             team.members[login] = "member"
         return team
 
+    def accept_invitations(self, org: str, login: str) -> list[str]:
+        """`login` accepts every pending team invitation of `org` (joining the org); the teams joined."""
+        owner = self._org(org)
+        joined = [team for team in owner.teams.values() if login in team.pending]
+        for team in joined:
+            owner.members.setdefault(login, "member")
+            team.members[login] = team.pending.pop(login)
+        return [team.slug for team in joined]
+
     def add_repo(self, owner: str, name: str, private: bool = False, has_discussions: bool = False) -> Repo:
         if owner not in self.users:
             self.add_org(owner)  # repos here live in organisations; an unknown owner becomes one

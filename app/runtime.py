@@ -1,0 +1,50 @@
+"""Builds the service's parts from the environment, for `conduct serve` and the workflow commands."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.config import Settings
+from app.core.policy import Policy
+from app.github.adapter import GitHubAdapter
+from app.github.client import app_client
+from app.policy_files import load_policy
+from app.service.casefile import Identity
+from app.service.context import Context
+from app.service.router import Router
+from app.store import open_store
+
+NEEDED = ("CONDUCT_GITHUB_API_URL", "CONDUCT_APP_ID", "CONDUCT_APP_PRIVATE_KEY")
+
+
+class NotConfigured(RuntimeError):
+    """A command that talks to GitHub was run without the settings it needs; the message lists them."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    store: object
+    github: GitHubAdapter
+    me: Identity
+    router: Router
+
+    def context(self, now: datetime | None = None) -> Context:
+        return Context.make(self.github, self.policy, self.store, self.me, now or datetime.now(UTC))
+
+
+async def from_env(env: dict[str, str] | None = None) -> Runtime:
+    env = dict(os.environ if env is None else env)
+    missing = [name for name in NEEDED if not env.get(name)]
+    if missing:
+        raise NotConfigured("set " + ", ".join(missing) + " (for a local try, `conduct sandbox github` prints them)")
+    settings = Settings.from_env(env)
+    policy = load_policy(settings.policy_dir)
+    store = open_store(settings.database_url)
+    client, installation_id = await app_client(policy.roles.organization, int(settings.app_id),
+                                               settings.app_private_key, settings.github_api_url)
+    github = GitHubAdapter(client, installation_id=installation_id)
+    me = Identity(int(settings.app_id), env.get("CONDUCT_APP_BOT_LOGIN", "conduct-desk[bot]"))
+    return Runtime(settings, policy, store, github, me, Router(github, policy, store, me))

@@ -1,0 +1,127 @@
+"""Opening a case's poll as a discussion, and the sweep: close due polls, publish, tick every open case."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from app.core.events import PollClosed, Tick
+from app.core.stages import Stage
+from app.polls.closing import close_due_polls
+from app.polls.opening import CannotOpen, open_poll
+from app.render import render
+from app.service import casefile
+from app.service.casefile import CaseFile
+from app.service.context import Context
+
+log = logging.getLogger("conduct.polling")
+Apply = Callable[[Context, CaseFile, object], Awaitable[CaseFile]]
+
+
+class SetupError(RuntimeError):
+    """Something an administrator must do on GitHub first; the message says what."""
+
+
+async def find_case(ctx: Context, code: str) -> CaseFile:
+    """The case file for a code name: by the ledger, else by listing the cases repository."""
+    known = ctx.store.effect_result(f"case-issue:{code}")
+    numbers = [int(known)] if known else [
+        issue.number for issue in await ctx.github.list_issues(ctx.cases_repo, state="all")
+        if casefile.code_from_title(issue.title) == code]
+    for number in numbers:
+        file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+        if file is not None and file.case.code == code:
+            return file
+    raise LookupError(f"no case {code} in {ctx.cases_repo}")
+
+
+async def _once(ctx: Context, key: str, action: Callable[[], Awaitable[str]]) -> str:
+    """Run `action` once per key and remember its result; a failure releases the key for a retry."""
+    done = ctx.store.effect_result(key)
+    if done is not None:
+        return done
+    if not ctx.store.claim_effect(key):
+        raise RuntimeError(f"{key} is being done by another worker")
+    try:
+        result = await action()
+    except BaseException:
+        ctx.store.release_effect(key)
+        raise
+    ctx.store.complete_effect(key, result)
+    return result
+
+
+async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply) -> str:
+    """`conduct poll open CASE`: freeze the poll, post the summary as a discussion, move the case on."""
+    file = await find_case(ctx, code)
+    if file.case.stage is not Stage.ESCALATED:
+        raise CannotOpen(f"{code} is in {file.case.stage.value}, not escalated")
+    voters = await ctx.roles.members("voters")
+    opened = open_poll(file.case, ctx.policy, ctx.store, voters, ctx.now, public_url=public_url)
+    place = ctx.policy.roles.places.deliberation
+    found = await ctx.github.discussion_categories(place.repo)
+    category = found.category(place.category)
+    if category is None:
+        # Discussion categories cannot be created through GitHub's API: an administrator adds it.
+        raise SetupError(f"{place.repo} has no discussion category {place.category!r}: create it under "
+                         "Discussions → Categories (conduct setup --check lists what is missing)")
+
+    async def post() -> str:
+        discussion = await ctx.github.create_discussion(found.repo_node_id, category.node_id, opened.title,
+                                                        opened.body)
+        return json.dumps({"id": discussion.node_id, "url": discussion.url})
+
+    await _once(ctx, f"discussion:{opened.poll_id}", post)
+    await apply(ctx, file, opened.event)
+    log.info("poll opened case=%s poll=%s", code, opened.poll_id)
+    return opened.poll_id
+
+
+async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
+    """`conduct sweep`: close due polls and publish them, then let every open case's timers fire.
+
+    Each step is keyed, so two sweeps at once, or a sweep after one that died, change nothing twice."""
+    counts = {"closed": 0, "published": 0, "ticked": 0}
+    for closed in close_due_polls(ctx.store, ctx.now):
+        counts["closed"] += 1
+        if ctx.store.claim_effect(f"poll-result:{closed.poll_id}"):
+            ctx.store.complete_effect(f"poll-result:{closed.poll_id}", closed.result_json)
+    for issue in await ctx.github.list_issues(ctx.cases_repo, labels=[Stage.POLLING.label]):
+        file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
+        poll_id = file.case.current_poll if file else None
+        result_json = ctx.store.effect_result(f"poll-result:{poll_id}") if poll_id else None
+        if not result_json:
+            continue
+        await publish(ctx, poll_id, result_json)
+        result = json.loads(result_json)
+        event = PollClosed(f"poll-closed:{poll_id}", poll_id, result["outcome"], dict(result["totals"]))
+        await apply(ctx, file, event)
+        counts["published"] += 1
+    for issue in await ctx.github.list_issues(ctx.cases_repo, state="open"):
+        file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
+        if file is None or file.case.stage in (Stage.CLOSED,):
+            continue
+        await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
+        counts["ticked"] += 1
+    return counts
+
+
+async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
+    """Post the result to the poll's discussion, then close and lock it: no endless shaming."""
+    posted = ctx.store.effect_result(f"discussion:{poll_id}")
+    if posted is None:
+        return
+    discussion = json.loads(posted)
+    result = json.loads(result_json)
+    body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": result_json})
+
+    async def comment() -> str:
+        return (await ctx.github.add_discussion_comment(discussion["id"], body)).url
+
+    async def close() -> str:
+        await ctx.github.close_discussion(discussion["id"], "RESOLVED")
+        await ctx.github.lock(discussion["id"], "resolved")
+        return "closed"
+
+    await _once(ctx, f"poll-published:{poll_id}", comment)
+    await _once(ctx, f"poll-discussion-closed:{poll_id}", close)
