@@ -2,22 +2,35 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import secrets
 import tempfile
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from app.core.events import Tick
+with warnings.catch_warnings():
+    # Starlette's test client suggests another HTTP package; the demo's in-process voters are fine as is.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
 from app.local import LocalWorld, build_world
 from app.policy_files import load_policy
-from app.service import casefile, intake
+from app.polls import client
+from app.polls.verifier import recount_file
+from app.service import intake
 from app.service.context import Context
+from app.service.polling import open_case_poll, sweep
 from app.store import open_store
+from app.web.auth import SignIn
+from app.web.ballot import ballot_routes
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PUBLIC_URL = "http://desk.local"
 
 SUMMARY_MISSING_PART = """/conduct summary
 ### What happened
@@ -62,6 +75,7 @@ class Timeline:
     as_json: bool
     seen_entries: dict[str, int] = field(default_factory=dict)
     seen_comments: set[int] = field(default_factory=set)
+    seen_discussions: dict[int, str] = field(default_factory=dict)
     records: list[dict] = field(default_factory=list)
 
     def emit(self, record: dict) -> None:
@@ -82,8 +96,10 @@ class Timeline:
 
 
 class Script:
-    def __init__(self, world: LocalWorld, clock: Clock, timeline: Timeline):
-        self.world, self.clock, self.timeline = world, clock, timeline
+    def __init__(self, world: LocalWorld, clock: Clock, timeline: Timeline, sign_in: SignIn):
+        self.world, self.clock, self.timeline, self.sign_in = world, clock, timeline, sign_in
+        # The voters' browsers: the ballot pages of the in-process service.
+        self.browser = TestClient(world.service_app, base_url=PUBLIC_URL)
         places = world.policy.roles.places
         self.intake, self.cases, self.watched = places.intake, places.cases, places.watched[0]
 
@@ -112,6 +128,13 @@ class Script:
                     # The first line, and the reasons of a refusal, which are what a mediator reads first.
                     shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("- ", "| C-"))][:4]
                     self.timeline.emit({"type": "post", "where": where, "text": "\n".join(shown)})
+        forum = state.repo(self.world.policy.roles.places.deliberation.repo)
+        for disc in forum.discussions.values():
+            status = "closed and locked" if disc.state == "closed" and disc.locked else "open"
+            if self.timeline.seen_discussions.get(disc.id) != status:
+                self.timeline.seen_discussions[disc.id] = status
+                self.timeline.emit({"type": "post", "where": f"{forum.full_name} discussion #{disc.number}",
+                                    "text": f"{disc.title} ({status}; comments: {len(disc.comments)})"})
         for number in sorted(state.repo(self.cases).issues):
             text = next((c.body for c in reversed(state.comments_of(state.repo(self.cases), number))
                          if "conduct-desk:state" in c.body), None)
@@ -172,18 +195,63 @@ class Script:
 
         # Case three: the private form (the page files its answers like this), left unacknowledged.
         async def private_form():
-            ctx = Context.make(world.github, world.policy, world.store, world.router.me, self.clock.now)
+            ctx = self.ctx()
             report = "### What happened\n\nSomeone keeps sending me private messages about my talk.\n"
             await intake.from_form(ctx, "form:demo-1", "reporter-3", report, ("participant-2",))
 
         await self.step("reporter-3", "submits the private help form", private_form, hours=1)
-        await self.step("sweep", "runs on its schedule, 25 hours later", lambda: self.sweep(3), hours=25)
+        await self.step("Actions", "runs sweep.yml (conduct sweep), 25 hours later", self.sweep, hours=25)
 
-    async def sweep(self, number: int) -> None:
-        ctx = Context.make(self.world.github, self.world.policy, self.world.store, self.world.router.me,
-                           self.clock.now)
-        file = await casefile.load(ctx.github, self.cases, number, ctx.me)
-        await self.world.router.apply(ctx, file, Tick(f"tick-{self.clock.now.isoformat()}"))
+        # The poll: poll-open.yml was dispatched at the escalation; the demo runs what it runs.
+        await self.step("Actions", "runs poll-open.yml (conduct poll open C-2026-002)",
+                        lambda: open_case_poll(self.ctx(), "C-2026-002", PUBLIC_URL, world.router.apply))
+        poll = "C-2026-002/1"
+        links = {}
+        for voter, choice in (("voter-1", "temporary-ban"), ("voter-2", "temporary-ban"), ("voter-3", "warning"),
+                              ("voter-4", "abstain"), ("voter-5", "warning")):
+            links[voter] = await self.step(voter, f"signs in, gets a blind-signed ballot, votes {choice}",
+                                           lambda v=voter, c=choice: self.vote(v, poll, c), minutes=30)
+        await self.step("participant-2", "tries to get a ballot (a party to the case)",
+                        lambda: self.vote("participant-2", poll, "no-action"), minutes=10)
+        await self.step("voter-5", "reopens their ballot link and changes the vote to temporary-ban",
+                        lambda: self.revote(links["voter-5"], "temporary-ban"), hours=5)
+        await self.step("Actions", "runs sweep.yml after the 72-hour deadline", self.sweep, hours=72)
+        await self.step("anyone", "recounts the published result (conduct poll recount)", self.recount, minutes=1)
+
+    def ctx(self) -> Context:
+        return Context.make(self.world.github, self.world.policy, self.world.store, self.world.router.me,
+                            self.clock.now)
+
+    async def sweep(self) -> None:
+        counts = await sweep(self.ctx(), self.world.router.apply)
+        self.note(f"sweep: {counts}")
+
+    def note(self, text: str) -> None:
+        self.timeline.emit({"type": "post", "where": "output", "text": text})
+
+    async def vote(self, voter: str, poll: str, choice: str):
+        cookie = self.sign_in.sessions.dumps({"login": voter})  # as if signed in through GitHub
+        try:
+            link, receipt = client.vote(PUBLIC_URL, poll, choice, cookie, http=self.browser)
+        except client.VoteError as refusal:
+            self.note(f"refused: {refusal}")
+            return None
+        self.note(f"cast; receipt {receipt.receipt[:16]}…")
+        return link
+
+    async def revote(self, link, choice: str) -> None:
+        receipt = client.cast_with_link(link, choice, http=self.browser)
+        self.note(f"cast again; receipt {receipt.receipt[:16]}… replaced={receipt.replaced}")
+
+    async def recount(self) -> None:
+        result = self.world.store.effect_result("poll-result:C-2026-002/1")
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            handle.write(result)
+        out = io.StringIO()
+        code = recount_file(handle.name, out)
+        Path(handle.name).unlink()
+        lines = [line for line in out.getvalue().splitlines() if line.strip()]
+        self.note("\n".join([f"conduct poll recount: exit {code}", *[f"- {line}" for line in lines[-4:]]]))
 
 
 async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None) -> int:
@@ -192,9 +260,11 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
     with tempfile.TemporaryDirectory() as scratch:
         store = open_store(database_url or f"sqlite:///{scratch}/demo.sqlite3")
         try:
-            world = await build_world(policy, store, now=clock)
+            sign_in = SignIn(secrets.token_hex(32), PUBLIC_URL, authorize=lambda r, s: "", exchange=None)
+            world = await build_world(policy, store, now=clock,
+                                      extra_routes=ballot_routes(store, sign_in, clock=clock))
             timeline = Timeline(out, as_json)
-            await Script(world, clock, timeline).run()
+            await Script(world, clock, timeline, sign_in).run()
             if not as_json:
                 out.write("\nCases at the end:\n")
                 for _, issue in sorted(world.state.repo(policy.roles.places.cases).issues.items()):
