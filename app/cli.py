@@ -50,22 +50,16 @@ def _cmd_policy_render(args) -> int:
 
 
 def _cmd_stages(args) -> int:
-    from app.core.stages import mermaid
+    from app.readme_blocks import blocks, rewrite
 
-    block = f"```mermaid\n{mermaid()}\n```"
     if not args.readme:
-        print(block)
+        print(blocks()["stages"])
         return 0
-    # Rewrite only the marked block, so the README's diagram is always the table the code uses.
-    path = Path(args.readme)
-    text = path.read_text(encoding="utf-8")
-    begin, end = "<!-- stages:begin -->", "<!-- stages:end -->"
-    if begin not in text or end not in text:
-        print(f"{path} has no {begin} ... {end} block", file=sys.stderr)
+    # Rewrite only the marked blocks, so the README's diagram and command table are the code's own tables.
+    missing = rewrite(Path(args.readme))
+    if missing:
+        print(f"{args.readme} lacks the marked block(s): {', '.join(missing)}", file=sys.stderr)
         return 1
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1]
-    path.write_text(f"{head}{begin}\n{block}\n{end}{tail}", encoding="utf-8")
     return 0
 
 
@@ -172,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(func=_cmd_policy_render)
 
     stages = commands.add_parser("stages", help="print the stage diagram (Mermaid) from the transition table")
-    stages.add_argument("--readme", help="rewrite the marked diagram block in this file instead of printing")
+    stages.add_argument("--readme", help="rewrite the generated blocks (stages, commands) in this file")
     stages.set_defaults(func=_cmd_stages)
 
     poll = commands.add_parser("poll", help="polls of core developers")

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.stages import TRANSITIONS, IllegalStep, Stage, mediator_trigger_to, mermaid, step, triggers_from
+from app.core.commands import VERBS
+from app.core.stages import TRANSITIONS, IllegalStep, Stage, mediator_trigger_to, step, triggers_from
+from app.readme_blocks import blocks, extract
 
 ROLES = ("mediator", "sc", "system")
 TRIGGERS = sorted({s.trigger for s in TRANSITIONS})
@@ -69,9 +71,13 @@ def test_every_stage_is_reachable_from_intake():
     assert seen == set(Stage)
 
 
-def test_readme_diagram_is_drawn_from_the_table():
+def test_readme_blocks_are_drawn_from_the_tables():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    block = readme.split("<!-- stages:begin -->", 1)[1].split("<!-- stages:end -->", 1)[0]
-    assert block.strip() == f"```mermaid\n{mermaid()}\n```", "run `conduct stages --readme README.md`"
+    for name, block in blocks().items():
+        assert extract(readme, name) == block, f"stale {name} block: run `conduct stages --readme README.md`"
+    stages = extract(readme, "stages")
     for rule in TRANSITIONS:
-        assert f": {rule.trigger} ({rule.role})" in block
+        assert f": {rule.trigger} ({rule.role})" in stages
+    assert stages.count("\n") > len(TRANSITIONS)
+    for verb in VERBS.values():
+        assert f"`{verb.usage}`" in extract(readme, "commands")
