@@ -131,6 +131,8 @@ class Script:
         forum = state.repo(self.world.policy.roles.places.deliberation.repo)
         for disc in forum.discussions.values():
             status = "closed and locked" if disc.state == "closed" and disc.locked else "open"
+            category = next((c.name for c in forum.categories if c.id == disc.category_id), "?")
+            status = f"{status}, in {category}"
             if self.timeline.seen_discussions.get(disc.id) != status:
                 self.timeline.seen_discussions[disc.id] = status
                 self.timeline.emit({"type": "post", "where": f"{forum.full_name} discussion #{disc.number}",
@@ -217,6 +219,7 @@ class Script:
                         lambda: self.revote(links["voter-5"], "temporary-ban"), hours=5)
         await self.step("Actions", "runs sweep.yml after the 72-hour deadline", self.sweep, hours=72)
         await self.step("anyone", "recounts the published result (conduct poll recount)", self.recount, minutes=1)
+        await self.step("Actions", "runs sweep.yml after the 30-day cooling-off period", self.sweep, days=30)
 
     def ctx(self) -> Context:
         return Context.make(self.world.github, self.world.policy, self.world.store, self.world.router.me,

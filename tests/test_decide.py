@@ -262,6 +262,20 @@ def test_a_review_that_never_comes_expires_back_to_mediation(policy):
     assert story.case.stage is Stage.MEDIATION and story.of(fx.ApplySanction) == []
 
 
+def test_an_unreviewed_request_is_reminded_once_then_expires_on_the_clock(policy):
+    story = Story(policy).escalated()
+    story.send(PollClosed("p-close", "C-2026-007/1", "warning"))
+    story.send(Tick("t-1"), days=22)
+    assert story.effects == ()
+    story.send(Tick("t-2"), days=1)
+    assert "has not yet reviewed" in story.posts()[0]
+    story.send(Tick("t-3"), days=1)
+    assert story.effects == ()
+    story.send(Tick("t-4"), days=6)
+    assert story.case.stage is Stage.MEDIATION and "expired" in story.posts()[0]
+    assert story.of(fx.ApplySanction) == [] and story.case.decisions == ()
+
+
 @pytest.mark.parametrize("outcome", ["no-action", "no-decision"])
 def test_no_action_or_no_quorum_returns_to_mediation(policy, outcome):
     story = Story(policy).escalated().send(PollClosed("p", "C-2026-007/1", outcome))

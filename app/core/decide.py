@@ -459,6 +459,7 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
             and not any(e.kind == "ack-overdue" for e in case.history)):
         case = case.with_entry(Entry(at=now, actor="system", kind="ack-overdue"))
         out.post("case", "ack-overdue.md.j2", mention_mediators=True, code=case.code, due=case.acknowledge_by)
+    case = _review_deadlines(case, policy, now, out)
     for decision in case.decisions:
         if decision.ends_at is None or decision.ends_at > now:
             continue
@@ -476,6 +477,21 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
     if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
         case = _move(case, "sanction-ended", SYSTEM, now, "system")
         out.add(fx.SetStage, stage=case.stage)
+    return case
+
+
+def _review_deadlines(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
+    """GitHub fails a pending deployment review after 30 days; the case says so a week earlier, and when
+    the policy's limit passes the request expires and the case returns to the mediators."""
+    rules = policy.process.approval
+    for decision in case.pending_decisions:
+        expires = decision.requested_at + rules.review_expires_after
+        if now >= expires:
+            case = _expired(case, ReviewExpired(out.prefix, decision.id), now, out)
+        elif now >= expires - rules.remind_before and not any(
+                e.kind == "review-reminder" and e.detail == decision.id for e in case.history):
+            case = case.with_entry(Entry(at=now, actor="system", kind="review-reminder", detail=decision.id))
+            out.post("case", "review-reminder.md.j2", mention_mediators=True, decision=decision.id, expires=expires)
     return case
 
 

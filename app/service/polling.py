@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from app.core.events import PollClosed, Tick
 from app.core.stages import Stage
@@ -97,13 +98,43 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
         event = PollClosed(f"poll-closed:{poll_id}", poll_id, result["outcome"], dict(result["totals"]))
         await apply(ctx, file, event)
         counts["published"] += 1
-    for issue in await ctx.github.list_issues(ctx.cases_repo, state="open"):
+    counts["archived"] = 0
+    for issue in await ctx.github.list_issues(ctx.cases_repo, state="all"):
         file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
-        if file is None or file.case.stage in (Stage.CLOSED,):
+        if file is None:
             continue
-        await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
-        counts["ticked"] += 1
+        for number in range(1, file.case.polls + 1):
+            counts["archived"] += await archive_when_cool(ctx, f"{file.case.code}/{number}")
+        if issue.state == "open" and file.case.stage is not Stage.CLOSED:
+            await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
+            counts["ticked"] += 1
     return counts
+
+
+async def archive_when_cool(ctx: Context, poll_id: str) -> int:
+    """After the cooling-off period, move a closed poll's discussion to the archive category, or delete
+    it, as the policy says. Returns 1 if this call did it."""
+    closed_at = ctx.store.effect_result(f"poll-discussion-closed:{poll_id}")
+    posted = ctx.store.effect_result(f"discussion:{poll_id}")
+    if not closed_at or not posted or ctx.store.effect_result(f"poll-archived:{poll_id}"):
+        return 0
+    if ctx.now < datetime.fromisoformat(closed_at) + ctx.policy.process.cooling_off:
+        return 0
+    discussion = json.loads(posted)
+    place = ctx.policy.roles.places.deliberation
+
+    async def archive() -> str:
+        if ctx.policy.process.after_cooling_off == "delete":
+            await ctx.github.delete_discussion(discussion["id"])
+            return "deleted"
+        category = (await ctx.github.discussion_categories(place.repo)).category(place.archive_category or "")
+        if category is None:
+            raise SetupError(f"{place.repo} has no discussion category {place.archive_category!r} to archive into")
+        await ctx.github.move_discussion(discussion["id"], category.node_id)
+        return "archived"
+
+    await _once(ctx, f"poll-archived:{poll_id}", archive)
+    return 1
 
 
 async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
@@ -121,7 +152,7 @@ async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
     async def close() -> str:
         await ctx.github.close_discussion(discussion["id"], "RESOLVED")
         await ctx.github.lock(discussion["id"], "resolved")
-        return "closed"
+        return ctx.now.isoformat()  # when it closed: the cooling-off period runs from here
 
     await _once(ctx, f"poll-published:{poll_id}", comment)
     await _once(ctx, f"poll-discussion-closed:{poll_id}", close)
