@@ -112,6 +112,7 @@ class LocalWorld:
     router: Router
     now: Callable[[], datetime]
     _options: ClientOptions = field(repr=False, default=None)
+    webhook_secret: str = field(repr=False, default="")
 
     def as_user(self, login: str) -> GitHubAdapter:
         """A client acting as `login`, so that what they do reaches the service as GitHub's webhooks."""
@@ -164,4 +165,4 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     router = Router(github, policy, store, Identity(APP_ID, BOT), now=now)
     service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes))
     holder["service"] = service_app
-    return LocalWorld(policy, store, state, sandbox_app, service_app, github, router, now, options)
+    return LocalWorld(policy, store, state, sandbox_app, service_app, github, router, now, options, webhook_secret)
