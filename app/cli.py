@@ -146,6 +146,31 @@ def _cmd_sandbox_github(args) -> int:
                        app_key_file=args.app_key_file, policy_dir=_policy_dir(args))
 
 
+def _cmd_setup(args) -> int:
+    import asyncio
+
+    from app.config import DEFAULT_GITHUB_API_URL
+    from app.policy_files import load_policy
+    from app.setup import Options, setup_command
+
+    token = os.environ.get("CONDUCT_SETUP_TOKEN")
+    if not token:
+        print("conduct setup needs CONDUCT_SETUP_TOKEN: a token of an organisation owner (setup changes org "
+              "settings the App itself may not)", file=sys.stderr)
+        return 2
+    secrets = {name: os.environ[name] for name in ("CONDUCT_APP_PRIVATE_KEY", "CONDUCT_DATABASE_URL")
+               if os.environ.get(name)}
+    options = Options(
+        public_url=os.environ.get("CONDUCT_PUBLIC_URL", "http://127.0.0.1:8000"),
+        api_url=os.environ.get("CONDUCT_GITHUB_API_URL") or DEFAULT_GITHUB_API_URL,
+        desk_spec=os.environ.get("CONDUCT_DESK_SPEC"),
+        app_id=int(os.environ["CONDUCT_APP_ID"]) if os.environ.get("CONDUCT_APP_ID") else None,
+        secrets=secrets,
+    )
+    policy = load_policy(_policy_dir(args))
+    return asyncio.run(setup_command(policy, options, token, apply=args.apply))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conduct", description="Conduct Desk: help first, mediation early.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     vote.add_argument("--choice", required=True, help="an option id, or abstain")
     vote.add_argument("--service", help="the service's URL, when voting by poll id")
     vote.set_defaults(func=_cmd_vote)
+    setup = commands.add_parser("setup", help="check (or create) what the organisation needs on GitHub")
+    mode = setup.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is missing (default)")
+    mode.add_argument("--apply", action="store_true", help="create what the API can create, then check again")
+    setup.add_argument("--dir", help="policy directory (default: policy, or $CONDUCT_POLICY_DIR)")
+    setup.set_defaults(func=_cmd_setup)
+
     serve = commands.add_parser("serve", help="run the service: webhooks, sign-in, forms and ballots")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

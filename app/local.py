@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -90,6 +91,18 @@ def _grant(state: SandboxState, repo: str, role, permission: str) -> None:
         state.add_collaborator(repo, login, permission)
 
 
+MANIFEST = Path(__file__).resolve().parent.parent / ".github" / "app-manifest.json"
+
+
+def install(state: SandboxState, policy: Policy) -> None:
+    """Install the App on the org with exactly the permissions and events its manifest asks for."""
+    found = state.install_app(APP_ID, policy.roles.organization, INSTALLATION_ID)
+    if MANIFEST.exists():
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        found.permissions = dict(manifest["default_permissions"])
+        found.events = list(manifest["default_events"])
+
+
 def app_key() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -144,7 +157,7 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     private_key, public_key = app_key()
     state.register_app(APP_ID, public_key, slug="conduct-desk", client_id="Iv1.local",
                        client_secret=secrets.token_hex(16))
-    state.install_app(APP_ID, policy.roles.organization, INSTALLATION_ID)
+    install(state, policy)
     webhook_secret = secrets.token_hex(20)
     holder: dict = {}
 

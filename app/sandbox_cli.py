@@ -9,7 +9,7 @@ import uvicorn
 from cryptography.hazmat.primitives import serialization
 
 from app.github.sandbox import SandboxState, create_app
-from app.local import APP_ID, INSTALLATION_ID, app_key, seed
+from app.local import APP_ID, app_key, install, seed
 from app.policy_files import load_policy
 
 
@@ -35,7 +35,7 @@ def run_sandbox(port: int, webhook_url: str | None, webhook_secret: str | None, 
     seed(state, policy)
     _, public = _key(Path(app_key_file))
     state.register_app(APP_ID, public, slug="conduct-desk", client_id="Iv1.local", client_secret="local-secret")
-    state.install_app(APP_ID, policy.roles.organization, INSTALLATION_ID)
+    install(state, policy)
     api = f"http://127.0.0.1:{port}/"
     print("GitHub stand-in on", api, file=sys.stderr)
     print(f"For `conduct serve`: CONDUCT_GITHUB_API_URL={api} CONDUCT_APP_ID={APP_ID} "

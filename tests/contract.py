@@ -121,8 +121,11 @@ def _routes() -> tuple[_Route, ...]:
     routes = []
     for template in openapi()["paths"]:
         parts = template.strip("/").split("/")
-        compiled = [_compile_segment(p) for p in parts]
         last = parts[-1]
+        compiled = [_compile_segment(p) for p in parts]
+        if last.startswith("{") and last[1:-1] in _SLASHED_PARAMS:
+            # A file path or git ref at the end swallows the rest of the URL, slashes included.
+            compiled[-1] = (re.compile(r"^(.+)$"), (last[1:-1],))
         routes.append(
             _Route(
                 template=template,

@@ -306,3 +306,11 @@ def test_syntax_error_is_reported():
 def test_published_graphql_schema_has_only_vetted_problems():
     # The schema is used as if valid; this keeps that assumption checked on every schema update.
     assert contract.graphql_schema_problems() == []
+
+
+def test_a_file_path_at_the_end_of_a_template_may_hold_slashes():
+    op = contract.rest_operation("PUT", "/repos/acme/cases/contents/.github/workflows/sweep.yml")
+    assert op.operation_id == "repos/create-or-update-file-contents"
+    assert op.path_params["path"] == ".github/workflows/sweep.yml"
+    with pytest.raises(contract.ContractError):
+        contract.rest_operation("PUT", "/repos/acme/cases/contentz/.github/workflows/sweep.yml")

@@ -97,7 +97,7 @@ def context(request: Request) -> Ctx:
     grant = state.tokens.get(token) if token else None
     if token is None:
         raise GitHubError(401, "Requires authentication")
-    if grant is None or (grant.expires_at is not None and grant.expires_at <= state.now()):
+    if grant is None or (grant.expires_at is not None and grant.expires_at <= state.jwt_clock()):
         raise GitHubError(401, "Bad credentials")
     return Ctx(state, base_of(request), grant)
 

@@ -44,6 +44,8 @@ class Org:
     interaction_limit: Limit | None = None
     # GitHub's "base permission" for members on the org's private repos; a conduct org sets "none".
     base_permission: str = "read"
+    # The org's plan, as `GET /orgs/{org}` shows owners; required reviewers on private repos need one above "team".
+    plan: str = "enterprise"
 
 
 @dataclass
@@ -156,6 +158,9 @@ class Environment:
     reviewers: list[tuple[str, str]] = field(default_factory=list)  # ("User", login) | ("Team", "org/slug")
     prevent_self_review: bool = False
     wait_timer: int = 0
+    # GitHub lets admins bypass protection rules unless this is unticked (only in the UI: not in the REST body).
+    can_admins_bypass: bool = True
+    deployment_branch_policy: dict | None = None  # {"protected_branches": bool, "custom_branch_policies": bool}
 
 
 @dataclass
@@ -210,6 +215,10 @@ class Repo:
     next_number: int = 1  # issues and discussions share one sequence, as on GitHub
     gone: set[int] = field(default_factory=set)  # deleted issue numbers answer 410
     moved: dict[int, tuple[str, int]] = field(default_factory=dict)  # transferred: number -> (repo, number)
+    files: dict[str, str] = field(default_factory=dict)  # path on the default branch -> text
+    variables: dict[str, str] = field(default_factory=dict)  # Actions repository variables
+    secrets: dict[str, bytes] = field(default_factory=dict)  # Actions secrets: name -> sealed value
+    invitations: dict[str, str] = field(default_factory=dict)  # invited login -> permission, until accepted
 
     @property
     def full_name(self) -> str:
@@ -232,6 +241,9 @@ class Installation:
     app_id: int
     account: str
     created_at: datetime
+    # What the org accepted for this installation; None: the stand-in's defaults (auth.PERMISSIONS/EVENTS).
+    permissions: dict[str, str] | None = None
+    events: list[str] | None = None
 
 
 @dataclass

@@ -225,7 +225,9 @@ class SandboxState:
         inst = self.installations[installation_id]
         value = ids.token("ghs_")
         app = self.apps[inst.app_id]
-        self.tokens[value] = Grant("installation", app.bot, inst.id, self.now() + timedelta(hours=1))
+        # Like a JWT, a token's lifetime is the client's (OS) time: githubkit refreshes it by that clock,
+        # which a simulated stand-in clock (weeks later, on the path back) cannot move.
+        self.tokens[value] = Grant("installation", app.bot, inst.id, self.jwt_clock() + timedelta(hours=1))
         return value
 
     def inject(
