@@ -111,3 +111,33 @@ def test_the_form_refuses_missing_answers_and_a_forged_token(store):
     assert forged.status_code == 400
     assert redirected.status_code == 303 and redirected.headers["location"].startswith("/login")
     assert world.state.repo(CASES).issues == {}
+
+
+def test_a_person_named_in_a_case_can_ask_to_return_and_the_mediators_get_it(store):
+    async def story():
+        world = await setup(store)
+        reporter = await browser_for(world, "reporter-3")
+        form = await reporter.get("/help")
+        consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
+        sent = await reporter.post("/help", data={**ANSWERS, "consent": consent, "csrf_token": csrf(form.text)})
+        code = re.search(r"<strong>(C-\d{4}-\d{3})</strong>", sent.text).group(1)
+        person = await browser_for(world, "participant-3")
+        page = await person.get("/return")
+        wrong = await person.post("/return", data={"case": "C-2026-999", "message": "Please",
+                                                   "csrf_token": csrf(page.text)})
+        stranger = await browser_for(world, "participant-1")
+        other = await stranger.get("/return")
+        not_theirs = await stranger.post("/return", data={"case": code, "message": "Please",
+                                                          "csrf_token": csrf(other.text)})
+        right = await person.post("/return", data={"case": code, "message": "I would like to come back @sc-1",
+                                                   "csrf_token": csrf(page.text)})
+        return world, wrong, not_theirs, right
+
+    world, wrong, not_theirs, right = asyncio.run(story())
+    assert wrong.status_code == 422 and not_theirs.status_code == 422
+    assert right.status_code == 200
+    (case,) = world.state.repo(CASES).issues.values()
+    requests = [c.body for c in world.state.comments_of(world.state.repo(CASES), case.number)
+                if c.body.startswith("**Request to return from `participant-3`**")]
+    assert len(requests) == 1 and "```text\nI would like to come back @sc-1\n```" in requests[0]
+    assert "cc @mediator-1 @mediator-2" in requests[0]

@@ -1,4 +1,4 @@
-"""The service's own pages behind sign-in: the private help form and each party's inbox on a case."""
+"""The service's own pages behind sign-in: the private help form, each party's inbox, the request to return."""
 from __future__ import annotations
 
 import hashlib
@@ -38,6 +38,7 @@ class Pages:
     def __init__(self, sign_in: SignIn, context: Callable[[], Context], forms_dir: Path, secret: str):
         self.sign_in, self.context, self.secret = sign_in, context, secret.encode()
         self.form = load_form((forms_dir / "private-report.yml").read_text(encoding="utf-8"))
+        self.return_form = load_form((forms_dir / "request-to-return.yml").read_text(encoding="utf-8"))
 
     def _csrf(self, login: str, path: str) -> str:
         # Bound to the signed-in person and the page: a token from one form is useless on another.
@@ -83,7 +84,7 @@ class Pages:
         number = ctx.store.effect_result(f"case-issue:{code}")
         file = await casefile.load(ctx.github, ctx.cases_repo, int(number), ctx.me) if number else None
         # The same answer for "no such case" and "not yours": the page must not confirm a case exists.
-        if file is None or login not in file.case.parties:
+        if file is None or login not in (*file.case.parties, file.case.subject):
             return _page("Not found", "<p>There is no inbox for you here.</p>", 404)
         path = f"/inbox/{code}"
         if request.method == "POST":
@@ -108,6 +109,38 @@ class Pages:
             "<textarea id=\"reply\" name=\"reply\" rows=\"8\" cols=\"70\" required></textarea><br>"
             "<button type=\"submit\">Send</button></form>"))
 
+    async def request_to_return(self, request: Request) -> Response:
+        """The path back: someone under a sanction asks the mediators to help them return. It is a page
+        of the service, not an issue form, because a person blocked from the org cannot open issues."""
+        login = self.sign_in.require(request)
+        if not isinstance(login, str):
+            return login
+        form, path = self.return_form, "/return"
+        if request.method == "GET":
+            return HTMLResponse(render_form_html(form, path, self._csrf(login, path)),
+                                headers={"Cache-Control": "no-store"})
+        data = await request.form()
+        if not self._csrf_ok(login, path, data.get("csrf_token")):
+            return _page("Not sent", "<p>This form expired. Please open it again.</p>", 400)
+        answers = {q.id: data.get(q.id, "") for q in form.fields}
+        problems = field_problems(form, answers)
+        ctx = self.context()
+        code = str(answers.get("case", "")).strip()
+        number = ctx.store.effect_result(f"case-issue:{code}") if code else None
+        file = await casefile.load(ctx.github, ctx.cases_repo, int(number), ctx.me) if number else None
+        if file is None or login not in (*file.case.parties, file.case.subject):
+            problems.setdefault("case", []).append("Please check the code name: it is in the message that told "
+                                                   "you about the sanction.")
+        if any(problems.values()):
+            return HTMLResponse(render_form_html(form, path, self._csrf(login, path), problems, answers),
+                                status_code=422, headers={"Cache-Control": "no-store"})
+        mention = await ctx.roles.mention("mediators")
+        body = (f"**Request to return from `{login}`**\n\n{format_answers(form, answers)}\n\ncc {mention}")
+        await ctx.github.create_comment(ctx.cases_repo, file.number, body, key=f"return:{secrets.token_hex(12)}")
+        return _page("Sent", f"<h1>Thank you</h1><p>The mediators of {html.escape(file.case.code)} have your "
+                     f"request and will reply in <a href=\"/inbox/{html.escape(file.case.code)}\">your inbox</a>.</p>")
+
     def routes(self) -> list[Route]:
         return [Route("/help", self.help_form, methods=["GET", "POST"]),
-                Route("/inbox/{code}", self.inbox, methods=["GET", "POST"])]
+                Route("/inbox/{code}", self.inbox, methods=["GET", "POST"]),
+                Route("/return", self.request_to_return, methods=["GET", "POST"])]
