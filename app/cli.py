@@ -171,6 +171,19 @@ def _cmd_setup(args) -> int:
     return asyncio.run(setup_command(policy, options, token, apply=args.apply))
 
 
+def _cmd_sanction_show(args) -> int:
+    from app.sanctions import workflow
+
+    print(workflow.show(args.decision))
+    return 0
+
+
+def _cmd_sanction_apply(args) -> int:
+    from app.sanctions import workflow
+
+    return workflow.apply(args.decision)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conduct", description="Conduct Desk: help first, mediation early.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -202,6 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     open_ = poll_commands.add_parser("open", help="open the poll of an escalated case (run by poll-open.yml)")
     open_.add_argument("case", help="the case code name, e.g. C-2026-014")
     open_.set_defaults(func=_cmd_poll_open)
+
+    sanction = commands.add_parser("sanction", help="the SC approval workflow's steps")
+    sanction_commands = sanction.add_subparsers(dest="sanction_command", required=True)
+    show = sanction_commands.add_parser("show", help="print a decision for the SC (never report text)")
+    show.add_argument("decision")
+    show.set_defaults(func=_cmd_sanction_show)
+    apply_ = sanction_commands.add_parser("apply", help="apply an approved decision, exactly once")
+    apply_.add_argument("decision")
+    apply_.set_defaults(func=_cmd_sanction_apply)
 
     sweep = commands.add_parser("sweep", help="close due polls, publish results, fire case timers (every 15 min)")
     sweep.set_defaults(func=_cmd_sweep)

@@ -208,6 +208,15 @@ async def _environment(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any
     )
 
 
+async def _run_reviews(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
+    # The port has no "list runs" (the desk only ever reads its own run, by GITHUB_RUN_ID), so the run
+    # the dispatch step started is found with githubkit directly.
+    owner, name = t.repo.split("/")
+    runs = await gh._gh.rest.actions.async_list_workflow_runs(owner, name, t.workflow, per_page=1)
+    run_id = runs.json()["workflow_runs"][0]["id"]
+    return await gh.run_reviews(t.repo, run_id)
+
+
 def _step(name: str, covers: str | tuple[str, ...], run: Step, standin_gap: bool = False) -> StepDef:
     return StepDef(name, (covers,) if isinstance(covers, str) else covers, run, standin_gap)
 
@@ -278,6 +287,7 @@ STEPS: tuple[StepDef, ...] = (
         "dispatch_workflow",
         lambda gh, t, c: gh.dispatch_workflow(t.repo, t.workflow, "main", {"case": "1"}),
     ),
+    _step("run_reviews", "run_reviews", _run_reviews),
     _step("discussion_categories", "discussion_categories", _discussions),
     _step("create_discussion", "create_discussion", _create_discussion),
     _step(

@@ -24,7 +24,8 @@ class Context:
     @classmethod
     def make(cls, github: GitHubPort, policy: Policy, store, me: Identity, now: datetime) -> Context:
         roles = RoleBook(github, policy)
-        return cls(github, policy, store, me, now, roles, Executor(github, store, roles))
+        # Sanctions are stamped with this delivery's `now`, which the demo and tests may simulate.
+        return cls(github, policy, store, me, now, roles, Executor(github, store, roles, clock=lambda: now))
 
     @property
     def cases_repo(self) -> str:

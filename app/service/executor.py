@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from app.core import effects as fx
 from app.core.stages import Stage
@@ -30,6 +32,8 @@ class Executor:
     store: object
     roles: RoleBook
     workflow_ref: str = "main"
+    # The time sanctions are recorded at; the service passes its (possibly simulated) clock.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def run(self, file: CaseFile, effects: tuple[fx.Effect, ...]) -> None:
         """Apply effects in order. A key already completed is skipped, so a resumed delivery never
@@ -69,10 +73,19 @@ class Executor:
             comment = await self.github.create_comment(file.repo, file.number, body, key=effect.key)
             return str(comment.id)
         if isinstance(effect, (fx.ApplySanction, fx.LiftSanction)):
-            # Sanctions are applied by `conduct sanction apply` in the SC's approval workflow, which
-            # re-checks the recorded approval; the case only records that it was asked for.
-            return "recorded"
+            return await self._sanction(file, effect)
         raise TypeError(f"no way to carry out {type(effect).__name__}")
+
+    async def _sanction(self, file: CaseFile, effect: fx.ApplySanction | fx.LiftSanction) -> str:
+        """Through the same code as `conduct sanction apply` and the sweep: the gate, then the ledger."""
+        # Imported here: the sanctions package builds on this module (its message marker, thread_of).
+        from app.sanctions.desk import Desk
+        from app.sanctions.effects import apply_effect, lift_effect
+
+        desk = Desk(self.github, self.store, self.roles.policy, self.clock())
+        if isinstance(effect, fx.ApplySanction):
+            return await apply_effect(desk, self.roles, file, effect.decision)
+        return await lift_effect(desk, effect.decision)
 
     async def _post(self, file: CaseFile, effect: fx.Post) -> str:
         body = render(effect.template, effect.context)

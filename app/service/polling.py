@@ -11,6 +11,8 @@ from app.core.stages import Stage
 from app.polls.closing import close_due_polls
 from app.polls.opening import CannotOpen, open_poll
 from app.render import render
+from app.sanctions.desk import Desk
+from app.sanctions.sweep import sweep as sanctions_sweep
 from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
@@ -106,8 +108,16 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
         for number in range(1, file.case.polls + 1):
             counts["archived"] += await archive_when_cool(ctx, f"{file.case.code}/{number}")
         if issue.state == "open" and file.case.stage is not Stage.CLOSED:
-            await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
+            try:
+                await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
+            except Exception as error:  # noqa: BLE001 - one case's failure (a lift GitHub refused) must not
+                # stop the others; its timers fire again on the next sweep.
+                log.warning("tick failed case=%s error=%s", file.case.code, type(error).__name__)
+                counts["failed"] = counts.get("failed", 0) + 1
+                continue
             counts["ticked"] += 1
+    # Sanctions whose time has come, applies that failed halfway, checklists still open: from the ledger.
+    counts["sanctions"] = len(await sanctions_sweep(Desk(ctx.github, ctx.store, ctx.policy, ctx.now), ctx.me))
     return counts
 
 

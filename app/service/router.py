@@ -71,7 +71,12 @@ class Router:
             payload.changes.body else None
         if payload.action == "edited" and previous is None:
             return
-        actor = await ctx.roles.actor(payload.comment.user.login if payload.comment.user else "ghost")
+        author = payload.comment.user.login if payload.comment.user else "ghost"
+        if payload.action == "edited" and payload.sender and payload.sender.login != author:
+            # Commands are credited to a comment's author; an edit by anyone else must not speak for them.
+            log.info("edit by another account ignored issue=%s", payload.issue.number)
+            return
+        actor = await ctx.roles.actor(author)
         event = Commented(delivery_id, actor, payload.comment.body or "", payload.comment.id, previous)
         await self._case_event(ctx, payload.issue.number, event)
 
@@ -137,10 +142,14 @@ class Router:
         number = await self.find_case(ctx, code)
         if number is None:
             return
+        file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+        recorded = file.case.decision(decision) if file else None
+        if recorded is None or recorded.approved_at is not None:
+            return  # the approval job recorded this review first (or it is not ours): nothing to add
         reviewer = payload.approver or payload.sender
         actor = await ctx.roles.actor(reviewer.login)
         event = SCReviewed(delivery_id, actor, decision, payload.action == "approved", payload.comment or "")
-        await self._case_event(ctx, number, event)
+        await self.apply(ctx, file, event)
 
     async def find_case(self, ctx: Context, code: str) -> int | None:
         known = ctx.store.effect_result(f"case-issue:{code}")

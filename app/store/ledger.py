@@ -115,6 +115,23 @@ class LedgerStore(StoreBase):
             )
         return self._must(decision_id)
 
+    def merge_teams(self, decision_id: str, teams: Iterable[str], was_member: bool, now: datetime) -> Sanction:
+        """Hand teams over to a sanction still in force (a poll's ban that outlasts an urgent one), so
+        that its own lift restores them."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(sanctions.c.teams, sanctions.c.was_member)
+                .where(sanctions.c.decision_id == decision_id).with_for_update()
+            ).first()
+            if row is None:
+                raise StoreError(f"no sanction {decision_id!r}")
+            conn.execute(
+                update(sanctions).where(sanctions.c.decision_id == decision_id).values(
+                    teams=sorted(set(row[0] or ()) | set(teams)), was_member=bool(row[1]) or was_member,
+                    updated_at=now)
+            )
+        return self._must(decision_id)
+
     def update_details(self, decision_id: str, now: datetime, **changes) -> Sanction:
         """Merge `changes` into the sanction's details (comment ids, the limited repository, ...)."""
         with self._write() as conn:
@@ -144,6 +161,21 @@ class LedgerStore(StoreBase):
             stmt = stmt.where(sanctions.c.state.in_(list(from_states)))
         with self._write() as conn:
             return conn.execute(stmt.values(**values)).rowcount == 1
+
+    def claim_sanction(self, decision_id: str, phase: str, now: datetime, stale_before: datetime) -> bool:
+        """Take the sanction into `phase` ("applying" or "lifting") for this run; False if another run
+        holds it. A failed step, or a run that began before `stale_before` and never finished, is free."""
+        c = sanctions.c
+        stale = and_(c.state.in_(["applying", "lifting"]), c.updated_at < stale_before)
+        if phase == "applying":
+            free = or_(and_(c.state == "failed", c.failed_from == "applying"), and_(c.state == "applying", stale))
+        elif phase == "lifting":
+            free = or_(c.state.in_(["applied", "failed"]), stale)
+        else:
+            raise ValueError(f"not a phase: {phase!r}")
+        stmt = update(sanctions).where(c.decision_id == decision_id, free).values(state=phase, updated_at=now)
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
 
     def fail_sanction(self, decision_id: str, error_class: str, now: datetime) -> Sanction:
         """Record a failed step: which phase it was in, the error's class name (never its text), +1 attempt."""

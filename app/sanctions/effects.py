@@ -1,0 +1,42 @@
+"""The executor's way in: the core's ApplySanction and LiftSanction effects, through the gate."""
+from __future__ import annotations
+
+import logging
+
+from app.github.errors import GitHubError
+from app.sanctions import gate
+from app.sanctions.apply import apply_approved
+from app.sanctions.desk import CannotApply, Desk, SanctionBusy
+from app.sanctions.lift import lift_sanction
+from app.service.casefile import CaseFile
+from app.service.roles import RoleBook
+
+log = logging.getLogger("conduct.sanctions")
+DEFERRED = "left to the approval workflow"
+
+
+async def apply_effect(desk: Desk, roles: RoleBook, file: CaseFile, decision_id: str) -> str:
+    """Apply a decision the core has just approved. The fallback (`/conduct sc approve` by a quorum) is
+    applied here; an environment review is applied by the approval workflow's job, which can read the
+    run's review history as GitHub's evidence, so here it is left to that job."""
+    sc_members = await roles.members("steering_council")
+    asked = file.case.decision(decision_id)
+    comments = await desk.github.list_comments(file.repo, file.number) if asked else ()
+    try:
+        decision = gate.check(file.case, decision_id, desk.policy, sc_members,
+                              commands=gate.command_approvers(comments, asked.requested_at) if asked else frozenset())
+    except gate.NotApproved:
+        log.info("apply deferred decision=%s", decision_id)
+        return DEFERRED
+    try:
+        record = await apply_approved(desk, file, decision)
+    except (GitHubError, CannotApply, SanctionBusy) as error:
+        # The SC's approval is a fact the case keeps whatever GitHub does now: the failure is in the
+        # ledger and on the case (one notice), and the sweep resumes the apply from there.
+        return f"failed: {type(error).__name__}"
+    return record.state
+
+
+async def lift_effect(desk: Desk, decision_id: str) -> str:
+    record = await lift_sanction(desk, decision_id)
+    return "not applied" if record is None else record.state
