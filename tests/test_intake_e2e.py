@@ -4,8 +4,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from app.local import build_world
 from app.policy_files import load_policy
 
