@@ -13,15 +13,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+import httpx
+
 with warnings.catch_warnings():
     # Starlette's test client suggests another HTTP package; the demo's in-process voters are fine as is.
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from app.local import LocalWorld, build_world
+from app.local import API, LocalWorld, build_world
 from app.policy_files import load_policy
 from app.polls import client
 from app.polls.verifier import recount_file
+from app.sanctions.desk import Desk
+from app.sanctions.workflow import apply_command, show_text
 from app.service import intake
 from app.service.context import Context
 from app.service.polling import open_case_poll, sweep
@@ -219,7 +223,68 @@ class Script:
                         lambda: self.revote(links["voter-5"], "temporary-ban"), hours=5)
         await self.step("Actions", "runs sweep.yml after the 72-hour deadline", self.sweep, hours=72)
         await self.step("anyone", "recounts the published result (conduct poll recount)", self.recount, minutes=1)
-        await self.step("Actions", "runs sweep.yml after the 30-day cooling-off period", self.sweep, days=30)
+
+        # The SC's gate: the approval run waits on the steering-council environment.
+        decision = "C-2026-002-d1"
+        await self.step("Actions", f"sc-approval.yml shows the decision (conduct sanction show {decision})",
+                        lambda: self.show(decision), minutes=5)
+        await self.step("sc-1", "approves the steering-council deployment review",
+                        lambda: self.review(decision, "approved", "Agreed; four weeks."), hours=3)
+        await self.step("Actions", f"the approved job runs conduct sanction apply {decision}",
+                        lambda: self.apply(decision), minutes=2)
+        self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
+
+        # An urgent ban on case three: the SC rejects the first request, approves the second.
+        await self.say("mediator-1", 3, "/conduct assign @mediator-1", hours=1)
+        await self.say("mediator-1", 3, "/conduct urgent-ban @participant-2 14d threats in private messages",
+                       minutes=30)
+        await self.step("sc-2", "rejects the urgent ban review: talk with them first",
+                        lambda: self.review("C-2026-003-d1", "rejected", "Please talk with them first."), hours=2)
+        await self.say("mediator-1", 3, "/conduct urgent-ban @participant-2 7d the threats continued after we talked",
+                       days=1)
+        await self.step("sc-2", "approves the second urgent ban review",
+                        lambda: self.review("C-2026-003-d2", "approved", "Seven days."), hours=1)
+        await self.step("Actions", "the approved job runs conduct sanction apply C-2026-003-d2",
+                        lambda: self.apply("C-2026-003-d2"), minutes=2)
+
+        await self.step("Actions", "runs sweep.yml eight days later", self.sweep, days=8)
+        await self.step("Actions", "runs sweep.yml after the 30-day cooling-off and the four-week ban", self.sweep,
+                        days=21)
+        self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
+
+    def blocked(self, login: str) -> bool:
+        return login in self.world.state.orgs[self.world.policy.roles.organization].blocks
+
+    async def show(self, decision: str) -> None:
+        desk = Desk(self.world.github, self.world.store, self.world.policy, self.clock.now)
+        self.note(await show_text(desk, self.world.router.me, decision))
+
+    def run_for(self, decision: str) -> int:
+        repo = self.world.state.repo(self.cases)
+        for run in sorted(repo.runs.values(), key=lambda r: r.id, reverse=True):
+            if run.inputs.get("decision") == decision:
+                return run.id
+        raise LookupError(decision)
+
+    async def review(self, decision: str, state: str, comment: str) -> None:
+        """What an SC member does on the run page: review the pending steering-council deployment."""
+        repo = self.world.state.repo(self.cases)
+        reviewer = {"C-2026-002-d1": "sc-1"}.get(decision, "sc-2")
+        environment = repo.environments["steering-council"].id
+        token = self.world.state.user_token(reviewer)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.world.sandbox_app),
+                                     base_url=API) as github:
+            answer = await github.post(
+                f"/repos/{self.cases}/actions/runs/{self.run_for(decision)}/pending_deployments",
+                json={"environment_ids": [environment], "state": state, "comment": comment},
+                headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+
+    async def apply(self, decision: str) -> None:
+        desk = Desk(self.world.github, self.world.store, self.world.policy, self.clock.now)
+        err = io.StringIO()
+        code = await apply_command(desk, self.world.router.me, decision, self.run_for(decision), err)
+        self.note(f"conduct sanction apply: exit {code}: {err.getvalue().strip()}")
 
     def ctx(self) -> Context:
         return Context.make(self.world.github, self.world.policy, self.world.store, self.world.router.me,

@@ -361,3 +361,14 @@ def test_system_actor_is_not_an_sc_member(policy):
     story = Story(policy).escalated().send(PollClosed("p", "C-2026-007/1", "warning"))
     with pytest.raises(Exception, match="only the SC"):
         story.send(SCReviewed("r", SYSTEM_ACTOR, story.case.decisions[-1].id, True))
+
+
+def test_a_rejected_decision_s_id_is_never_given_to_another(policy):
+    story = Story(policy).say(MED, "/conduct assign @mediator-1")
+    story.say(MED, "/conduct urgent-ban @participant-1 7d threats")
+    first = story.case.decisions[-1].id
+    story.send(SCReviewed("r-1", SC1, first, False, comment="talk first"))
+    assert story.case.decisions == ()
+    story.say(MED, "/conduct urgent-ban @participant-1 7d threats again")
+    second = story.case.decisions[-1].id
+    assert second != first and second.endswith("-d2")

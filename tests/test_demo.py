@@ -28,6 +28,14 @@ def test_demo_prints_every_stage_change_with_its_cause(capsys):
     assert "[C-2026-002] polling → awaiting-approval  (by system, poll-sanction)" in out
     assert "conduct poll recount: exit 0" in out
     assert "closed and locked" in out
+    assert "[C-2026-002] awaiting-approval → action  (by sc-1, sc-approve)" in out
+    assert "conduct sanction apply: exit 0: C-2026-002-d1: applied" in out
+    assert "The SC rejected `C-2026-003-d1`" in out and "C-2026-003-d2: applied" in out
+    assert "**Lifted `C-2026-003-d2`**" in out and "**Lifted `C-2026-002-d1`**" in out
+    assert "[C-2026-002] action → closed  (by system, sanction-ended)" in out
+    assert "in Conduct archive" in out
+    blocked = [line.strip() for line in out.splitlines() if "participant-2 blocked:" in line]
+    assert blocked == ["↳ output: participant-2 blocked: True", "↳ output: participant-2 blocked: False"]
 
 
 def test_demo_json_lines_are_the_same_story():

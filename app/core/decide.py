@@ -261,7 +261,7 @@ def _cmd_urgent_ban(case, command, actor, policy, now, out):
     limit = policy.process.urgent_ban.max_duration
     if duration > limit:
         raise Refused(f"an urgent ban lasts at most {format_duration(limit)} under the policy")
-    decision = Decision(id=f"{case.code}-d{len(case.decisions) + 1}", action=URGENT_BAN, subject=subject,
+    decision = Decision(id=_next_decision_id(case), action=URGENT_BAN, subject=subject,
                         duration=duration, urgent=True, requested_at=now)
     reason = " ".join(command.args[2:])
     entry = Entry(at=now, actor=actor.login, kind="urgent-ban-requested", detail=f"{decision.id} {reason}")
@@ -312,6 +312,13 @@ def _cmd_sc(case, command, actor, policy, now, out):
         return case.with_entry(entry, decisions=_replace(case.decisions, updated))
     event = SCReviewed(id=out.prefix, actor=actor, decision=decision.id, approved=True, shorten_to=shorten)
     return _reviewed(case, event, policy, now, out, approvers=approvals)
+
+
+def _next_decision_id(case: Case) -> str:
+    # Counted from the audit history, not the live list: a rejected decision leaves the list, and its id
+    # must never be given to another (the ledger, the workflow runs and the SC's reviews refer to it).
+    made = sum(entry.kind in ("urgent-ban-requested", "poll-sanction") for entry in case.history)
+    return f"{case.code}-d{made + 1}"
 
 
 def _pending(case: Case) -> Decision:
@@ -368,7 +375,7 @@ def _poll_closed(case: Case, event: PollClosed, policy: Policy, now: datetime, o
     else:
         action = policy.action(event.outcome)
         subject = case.subject or _subject(case, None)
-        decision = Decision(id=f"{case.code}-d{len(case.decisions) + 1}", action=action.id, subject=subject,
+        decision = Decision(id=_next_decision_id(case), action=action.id, subject=subject,
                             duration=action.span.default, poll=event.poll, totals=totals, requested_at=now,
                             reviewed_not_ended=not action.ends)
         case = _move(case, "poll-sanction", SYSTEM, now, "system", f"{event.poll} {action.id}",
