@@ -140,7 +140,9 @@ class LocalWorld:
             await worker.wait_idle()
             handled = await worker.drain()
             await self.state.drain_webhooks()
-            if not handled and self.store.pending_count() == 0:
+            await worker.wait_idle()
+            # Deliveries deferred until a rate limit resets stay queued; they are not work for now.
+            if not handled and not self.state.webhooks.busy:
                 return
             await asyncio.sleep(0)
         raise RuntimeError("the local world did not settle")
@@ -176,6 +178,7 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
     github = GitHubAdapter(client, installation_id=INSTALLATION_ID)
     router = Router(github, policy, store, Identity(APP_ID, BOT), now=now)
-    service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes))
+    service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes),
+                                 now=now)
     holder["service"] = service_app
     return LocalWorld(policy, store, state, sandbox_app, service_app, github, router, now, options, webhook_secret)

@@ -7,10 +7,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from app.github.errors import RateLimited, Unavailable
 from app.store.deliveries import Delivery
 
 log = logging.getLogger("conduct.worker")
 LEASE = timedelta(minutes=5)
+BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(minutes=30)
 
 
 class Worker:
@@ -45,6 +48,18 @@ class Worker:
     async def process(self, delivery: Delivery) -> None:
         try:
             await self.handle(delivery)
+        except (RateLimited, Unavailable) as error:
+            # GitHub asked us to wait, or is briefly down: back in the queue until then, and woken then.
+            # Effects already carried out are keyed, so the retry does only what is left.
+            until = error.retry_at if isinstance(error, RateLimited) else self.now() + min(
+                MAX_BACKOFF, BACKOFF * 2 ** min(delivery.attempts, 8))
+            await asyncio.to_thread(self.store.defer_delivery, delivery.delivery_id, self.worker_id, until,
+                                    type(error).__name__)
+            log.info("deferred delivery=%s event=%s until=%s", delivery.delivery_id, delivery.event,
+                     until.isoformat(timespec="seconds"))
+            delay = max(0.0, (until - self.now()).total_seconds())
+            asyncio.get_running_loop().call_later(delay, self.kick)
+            return
         except Exception as error:  # noqa: BLE001 - every failure is recorded; the loop must go on
             # The class name only: messages can quote payload text.
             log.warning("failed delivery=%s event=%s error=%s", delivery.delivery_id, delivery.event,

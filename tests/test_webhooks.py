@@ -168,3 +168,36 @@ def test_deliveries_stored_before_a_crash_are_processed_at_startup(store):
 def test_health(service):
     client, _, _ = service
     assert client.get("/healthz").json() == {"status": "ok", "pending_deliveries": 0}
+
+
+def test_a_rate_limited_delivery_waits_for_the_reset_then_runs_without_a_redelivery(store):
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from app.github.errors import RateLimited
+    from app.worker import Worker
+
+    now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
+    calls = []
+
+    async def handle(delivery):
+        calls.append(now[0])
+        if len(calls) == 1:
+            raise RateLimited("issues/create-comment", retry_at=now[0] + timedelta(minutes=7))
+
+    async def story():
+        worker = Worker(store, handle, now=lambda: now[0])
+        store.record_delivery("limited", "issues", b'{"action": "opened"}', now[0])
+        await worker.drain()
+        status_after_limit = store.get_status("limited")
+        now[0] += timedelta(minutes=6)
+        early = await worker.drain()
+        now[0] += timedelta(minutes=2)
+        late = await worker.drain()
+        await asyncio.sleep(0)
+        return status_after_limit, early, late
+
+    status_after_limit, early, late = asyncio.run(story())
+    assert status_after_limit == "pending"
+    assert early == 0 and late == 1 and len(calls) == 2
+    assert store.get_status("limited") == "done"

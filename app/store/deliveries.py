@@ -94,6 +94,13 @@ class DeliveryStore(StoreBase):
             raise ValueError("error_class must be an exception class name, not a message")
         return self._settle(delivery_id, worker_id, status="failed", error_class=error_class)
 
+    def defer_delivery(self, delivery_id: str, worker_id: str, until: datetime, error_class: str) -> bool:
+        """Put a delivery back in the queue, claimable from `until` (GitHub asked us to wait): the webhook
+        was acknowledged long ago, so waiting here blocks nobody."""
+        if not _ERROR_CLASS.fullmatch(error_class):
+            raise ValueError("error_class must be an exception class name, not a message")
+        return self._settle(delivery_id, worker_id, status="pending", not_before=until, error_class=error_class)
+
     def _settle(self, delivery_id: str, worker_id: str, **values) -> bool:
         stmt = (
             update(deliveries)
@@ -121,6 +128,7 @@ class DeliveryStore(StoreBase):
 
 def _claimable(now: datetime):
     return or_(
-        deliveries.c.status == "pending",
+        and_(deliveries.c.status == "pending",
+             or_(deliveries.c.not_before.is_(None), deliveries.c.not_before <= now)),
         and_(deliveries.c.status == "processing", deliveries.c.lease_until < now),
     )

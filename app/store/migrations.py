@@ -110,6 +110,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX sanctions_due ON sanctions (state, ends_at)",
         "CREATE INDEX sanctions_subject ON sanctions (subject, state)",
     )),
+    Migration(5, "deliveries deferred until a rate limit resets", (
+        "ALTER TABLE deliveries ADD COLUMN not_before {ts}",
+    )),
 )
 
 _DIALECT_WORDS = {

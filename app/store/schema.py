@@ -71,6 +71,7 @@ deliveries = Table(
     Column("lease_until", UtcDateTime),
     Column("attempts", Integer, nullable=False),
     Column("error_class", Text),
+    Column("not_before", UtcDateTime),
 )
 
 effects = Table(

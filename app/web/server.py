@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,9 +16,10 @@ from app.worker import Worker
 
 
 def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[None]],
-               routes: Sequence[BaseRoute] = (), worker: Worker | None = None) -> Starlette:
+               routes: Sequence[BaseRoute] = (), worker: Worker | None = None,
+               now: Callable[[], datetime] | None = None) -> Starlette:
     """The service. Nothing starts at import: the server runs this factory and the lifespan below."""
-    worker = worker or Worker(store, handle)
+    worker = worker or (Worker(store, handle, now) if now else Worker(store, handle))
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "pending_deliveries": store.pending_count()})
@@ -31,7 +33,8 @@ def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[Non
 
     app = Starlette(
         routes=[
-            Route("/webhooks/github", webhook_endpoint(secret, store.record_delivery, worker.kick), methods=["POST"]),
+            Route("/webhooks/github", webhook_endpoint(secret, store.record_delivery, worker.kick,
+                                                       now=now or (lambda: datetime.now(UTC))), methods=["POST"]),
             Route("/healthz", healthz),
             *routes,
         ],

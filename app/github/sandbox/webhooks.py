@@ -80,6 +80,11 @@ class WebhookDispatcher:
         self._enqueue(again)
         return again
 
+    @property
+    def busy(self) -> bool:
+        """Deliveries queued or being sent right now."""
+        return self._queue is not None and self._queue._unfinished_tasks > 0  # noqa: SLF001
+
     async def drain(self) -> None:
         """Wait until every delivery queued so far has been attempted."""
         if self._queue is not None and self._loop is asyncio.get_running_loop():
