@@ -27,6 +27,8 @@ OUTCOME_COLOURS = {"resolved": "#009E73", "sanction": "#D55E00", "no-action": "#
 def cell_text(cell: Cell, k: int, change: bool = False) -> str:
     if cell.mark is Mark.SMALL:
         return f"fewer than {k}"
+    if cell.mark is Mark.HIDDEN:
+        return "withheld"
     if cell.mark is Mark.WITHHELD:
         return "withheld" if change else f"withheld ({k} or more)"
     assert cell.value is not None
@@ -36,6 +38,8 @@ def cell_text(cell: Cell, k: int, change: bool = False) -> str:
 def cell_json(cell: Cell, k: int, change: bool = False) -> int | dict:
     if cell.mark is Mark.SMALL:
         return {"suppressed": True, "below": k}
+    if cell.mark is Mark.HIDDEN:
+        return {"suppressed": True}
     if cell.mark is Mark.WITHHELD:
         # A withheld change says nothing about its size; a withheld count is k or more (its label says so).
         return {"suppressed": True} if change else {"suppressed": True, "at_least": k}
@@ -86,6 +90,7 @@ def report_data(report: Report) -> dict:
 # --- the chart -----------------------------------------------------------------------------------------
 
 _W, _H, _LEFT, _TOP, _BOTTOM, _RIGHT = 640, 340, 48, 56, 40, 16
+_HATCH_LABELS = {Mark.SMALL: "&lt;{k}", Mark.WITHHELD: "&#8805;{k}", Mark.HIDDEN: "?"}
 _MIN_HATCH_PX = 18  # a suppressed segment is always tall enough for its label
 
 
@@ -129,7 +134,7 @@ def render_chart_svg(report: Report) -> str:
         out.append(f'<rect x="{x}" y="12" width="14" height="14" fill="{OUTCOME_COLOURS[outcome]}"/>'
                    f'<text x="{x + 20}" y="24">{escape(OUTCOME_LABELS[outcome])}</text>')
     out.append(f'<text x="{_LEFT}" y="44" fill="#333333">Hatched: suppressed, not to scale '
-               f'(&lt;{k}: fewer than {k}; &#8805;{k}: withheld)</text>')
+               f'(&lt;{k}: fewer than {k}; &#8805;{k}, ?: withheld)</text>')
     base = _TOP + plot_h
     for tick in (0, top // 2, top):  # the axis, from drawn heights only
         y = base - tick * px
@@ -144,7 +149,7 @@ def render_chart_svg(report: Report) -> str:
             height = unit * px if cell.published else max(unit * px, _MIN_HATCH_PX)
             y -= height
             fill = OUTCOME_COLOURS[outcome] if cell.published else f"url(#hatch-{outcome})"
-            label = str(cell.value) if cell.published else (f"&lt;{k}" if cell.mark is Mark.SMALL else f"&#8805;{k}")
+            label = str(cell.value) if cell.published else _HATCH_LABELS[cell.mark].format(k=k)
             tip = f"{month}, {OUTCOME_LABELS[outcome]}: {cell_text(cell, k)}"
             out.append(f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                        f'height="{height:.1f}" fill="{fill}" stroke="{OUTCOME_COLOURS[outcome]}" '

@@ -13,6 +13,7 @@ from app.github.signin import authorize_url, login_from_code
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
 from app.web.pages import Pages
+from app.web.results import result_routes
 from app.web.server import create_app
 
 REQUIRED = (*runtime.NEEDED, "CONDUCT_WEBHOOK_SECRET", "CONDUCT_SESSION_SECRET", "CONDUCT_OAUTH_CLIENT_ID",
@@ -33,7 +34,8 @@ async def build(env: dict[str, str]):
     pages = Pages(sign_in, rt.context, Path(env.get("CONDUCT_FORMS_DIR", ".github/ISSUE_TEMPLATE")),
                   settings.session_secret)
     return create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router,
-                      routes=[*sign_in.routes(), *pages.routes(), *ballot_routes(rt.store, sign_in)])
+                      routes=[*sign_in.routes(), *pages.routes(), *result_routes(rt.store),
+                              *ballot_routes(rt.store, sign_in)])
 
 
 def serve(host: str, port: int) -> int:

@@ -36,6 +36,9 @@ from app.core.stages import Stage
 #    which misses combinations (x+y, x+z, y+z all known) and bounds (a published total of 4 split into
 #    two "fewer than 3" parts: both must be 2). While any suppressed cell is determined we
 #    withhold one more published cell next to it (the smallest, so the least is lost), and check again.
+#    If everything tied to it is already suppressed and the bounds we disclose still pin it (k = 2:
+#    "fewer than 2" + "fewer than 2" = "2 or more" means 1 + 1), the nearest one is shown as plain
+#    "withheld", with no bound at all.
 #
 # 4. Each period is protected on its own (figures and its chart), so the previous period's cells are
 #    suppressed exactly as they were in that period's own report, and two reports never disagree about
@@ -57,6 +60,7 @@ class Mark(StrEnum):
     PUBLISHED = "published"
     SMALL = "small"  # shown as "fewer than k": 0 .. k-1
     WITHHELD = "withheld"  # hidden to protect another cell: k or more (a change: any integer)
+    HIDDEN = "hidden"  # hidden with no bound at all: only where the bounds above would pin a cell down
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ class _Search:
                 lo, hi = -cap, cap
             elif marks[name] is Mark.SMALL:
                 lo, hi = 0, k - 1
+            elif marks[name] is Mark.HIDDEN:
+                lo, hi = 0, cap
             else:
                 lo, hi = k, cap
             self.lo.append(lo)
@@ -319,8 +325,16 @@ def protect(values: Mapping[str, int], rels: Sequence[Relation], k: int) -> dict
         stuck = determined(values, marks, rels, k)
         if not stuck:
             return marks
-        target = _complement(stuck[0], values, marks, neighbours)
-        marks[target] = Mark.SMALL if values[target] < k else Mark.WITHHELD
+        target = _complement(stuck[0], values, marks, neighbours, (Mark.PUBLISHED,))
+        if target is not None:
+            marks[target] = Mark.SMALL if values[target] < k else Mark.WITHHELD
+            continue
+        # Everything tied to it is suppressed, and still the bounds we disclose pin it down (with k = 2,
+        # "fewer than 2" + "fewer than 2" = "2 or more" means 1 + 1): drop the bound of the nearest one.
+        target = _complement(stuck[0], values, marks, neighbours, (Mark.WITHHELD, Mark.SMALL))
+        if target is None:
+            raise RuntimeError(f"{stuck[0]} cannot be protected")  # not reached: unbounded cells add freedom
+        marks[target] = Mark.HIDDEN
 
 
 def _hide_zeros(values: Mapping[str, int], marks: dict[str, Mark], rels: Sequence[Relation]) -> None:
@@ -336,17 +350,17 @@ def _hide_zeros(values: Mapping[str, int], marks: dict[str, Mark], rels: Sequenc
 
 
 def _complement(cell: str, values: Mapping[str, int], marks: Mapping[str, Mark],
-                neighbours: Mapping[str, list[str]]) -> str:
-    """The published cell to withhold next: the smallest among the nearest ones tied to `cell`."""
+                neighbours: Mapping[str, list[str]], among: tuple[Mark, ...]) -> str | None:
+    """The cell to hide next: the smallest of the nearest ones tied to `cell` that are marked `among`."""
     seen, ring = {cell}, [cell]
     while ring:
         nearest = sorted({m for n in ring for m in neighbours[n]} - seen)
-        published = [m for m in nearest if marks[m] is Mark.PUBLISHED]
-        if published:
-            return min(published, key=lambda m: (values[m], m))
+        found = [m for m in nearest if marks[m] in among]
+        if found:
+            return min(found, key=lambda m: (values[m], m))
         seen.update(nearest)
         ring = nearest
-    raise RuntimeError(f"{cell} cannot be protected: every cell tied to it is already suppressed")
+    return cell if marks[cell] in among else None
 
 
 # --- medians -------------------------------------------------------------------------------------------

@@ -1,0 +1,23 @@
+"""GET /polls/{poll}/result.json: the published record of a closed poll, for anyone to recount."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.polls.ids import from_slug
+
+
+def result_routes(store) -> list[Route]:
+    async def result(request: Request) -> Response:
+        poll_id = from_slug(request.path_params["poll"])
+        # Only what the sweep published after the deadline: there are no interim results to serve.
+        text = store.effect_result(f"poll-result:{poll_id}") if poll_id else None
+        if not text:
+            return JSONResponse({"message": "No published result: the poll is unknown or still open."},
+                                status_code=404, headers={"Cache-Control": "no-store"})
+        return Response(text, media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{request.path_params["poll"]}.json"',
+                                 "Referrer-Policy": "no-referrer"})
+
+    return [Route("/polls/{poll}/result.json", result)]
