@@ -184,6 +184,56 @@ def _cmd_sanction_apply(args) -> int:
     return workflow.apply(args.decision)
 
 
+def _cmd_report(args) -> int:
+    from datetime import date
+
+    from app.policy_files import load_policy
+    from app.report_render import render_report, render_report_chart
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        print("conduct report: dates are YYYY-MM-DD", file=sys.stderr)
+        return 2
+    policy = load_policy(_policy_dir(args))
+    if args.demo:
+        from app.demo import demo_cases
+
+        cases = demo_cases(_policy_dir(args))
+    else:
+
+        from app.service.cards import all_cases
+
+        async def work(rt) -> int:
+            cases.extend(await all_cases(rt.context()))
+            return 0
+
+        cases: list = []
+        if _with_runtime(work):
+            return 2
+    try:
+        text = render_report(cases, policy, start, end, args.format)
+    except ValueError as refusal:
+        print(f"conduct report: {refusal}", file=sys.stderr)
+        return 2
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        if args.format == "md":
+            Path(args.out).with_name("report-chart.svg").write_text(
+                render_report_chart(cases, policy, start, end), encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.post:
+        from app.service.reports import post_report
+
+        async def post(rt) -> int:
+            print(await post_report(rt.context(), f"Conduct report {start} to {end}", text), file=sys.stderr)
+            return 0
+
+        return _with_runtime(post)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conduct", description="Conduct Desk: help first, mediation early.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
     vote.add_argument("--choice", required=True, help="an option id, or abstain")
     vote.add_argument("--service", help="the service's URL, when voting by poll id")
     vote.set_defaults(func=_cmd_vote)
+    report = commands.add_parser("report", help="the transparency report: counts and timings, small ones suppressed")
+    report.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, help="the day after the last, YYYY-MM-DD")
+    report.add_argument("--format", choices=("md", "json", "html"), default="md")
+    report.add_argument("--out", help="file to write (with md, report-chart.svg is written beside it)")
+    report.add_argument("--demo", action="store_true", help="report on the demo's cases instead of GitHub's")
+    report.add_argument("--post", action="store_true", help="also post it as a discussion (places.reports)")
+    report.add_argument("--dir", help="policy directory (default: policy, or $CONDUCT_POLICY_DIR)")
+    report.set_defaults(func=_cmd_report)
+
     setup = commands.add_parser("setup", help="check (or create) what the organisation needs on GitHub")
     mode = setup.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is missing (default)")

@@ -325,7 +325,21 @@ class Script:
         self.note("\n".join([f"conduct poll recount: exit {code}", *[f"- {line}" for line in lines[-4:]]]))
 
 
-async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None) -> int:
+def cases_of(world: LocalWorld) -> list:
+    """Every case's state as the app wrote it on the cases repository."""
+    from app.core.state_block import decode
+
+    repo = world.state.repo(world.policy.roles.places.cases)
+    found = []
+    for number in sorted(repo.issues):
+        body = next((c.body for c in reversed(world.state.comments_of(repo, number))
+                     if "conduct-desk:state" in c.body), None)
+        if body:
+            found.append(decode(body))
+    return found
+
+
+async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None) -> list:
     policy = load_policy(policy_dir)
     clock = Clock(START)
     with tempfile.TemporaryDirectory() as scratch:
@@ -337,6 +351,7 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
                                                     *ballot_routes(store, sign_in, clock=clock)])
             timeline = Timeline(out, as_json)
             await Script(world, clock, timeline, sign_in).run()
+            cases = cases_of(world)
             if not as_json:
                 out.write("\nCases at the end:\n")
                 for _, issue in sorted(world.state.repo(policy.roles.places.cases).issues.items()):
@@ -344,8 +359,14 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
                     out.write(f"  {issue.title}: {stage}\n")
         finally:
             store.close() if hasattr(store, "close") else None
-    return 0
+    return cases
 
 
 def main(out: TextIO, as_json: bool = False, policy_dir: str | Path = "policy", database_url: str | None = None) -> int:
-    return asyncio.run(_main(out, as_json, Path(policy_dir), database_url))
+    asyncio.run(_main(out, as_json, Path(policy_dir), database_url))
+    return 0
+
+
+def demo_cases(policy_dir: str | Path = "policy") -> list:
+    """The cases the demo leaves behind, for `conduct report --demo`."""
+    return asyncio.run(_main(io.StringIO(), False, Path(policy_dir), None))

@@ -46,3 +46,27 @@ def test_demo_json_lines_are_the_same_story():
     assert ("C-2026-002", "mediation", "escalated", "mediator-2") in stages
     assert all(set(r) >= {"type"} for r in records)
     assert [r["at"] for r in records if r["type"] == "step"] == sorted(r["at"] for r in records if r["type"] == "step")
+
+
+def test_the_report_on_the_demo_s_data_suppresses_small_counts_and_names_nobody(capsys, tmp_path):
+    out = tmp_path / "report.md"
+    assert main(["report", "--from", "2026-03-01", "--to", "2026-05-01", "--demo", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| Help requests received | 3 |" in text and "fewer than 3" in text
+    assert (tmp_path / "report-chart.svg").read_text().startswith("<svg")
+    for secret in ("C-2026-", "participant-", "reporter-", "mediator-", "2026-03-16"):
+        assert secret not in text
+    assert main(["report", "--from", "2026-03-01", "--to", "2026-05-01", "--demo", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert "C-2026-" not in json.dumps(document)
+    assert {"suppressed": True, "below": 3} in _values(document)
+
+
+def _values(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _values(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _values(value)

@@ -201,6 +201,8 @@ class Places(Strict):
     cases: Repo
     deliberation: Deliberation
     watched: list[Repo] = []
+    # Where `conduct report --post` publishes the transparency report (a public discussion category).
+    reports: Deliberation | None = None
     # Deleting needs admin rights on the intake repo; without them requests are closed and locked.
     delete_intake_issues: bool = False
 
