@@ -49,7 +49,11 @@ def serve(host: str, port: int) -> int:
     async def main():
         # The app is built inside the server's event loop: its GitHub client and worker belong to it.
         app = await build(env)
-        await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).serve()
+        # No access log: a line per request with its time and address would let whoever reads the logs
+        # pair a ballot's signing request with its cast. The app logs delivery ids and code names only.
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
+                                proxy_headers=False, server_header=False)
+        await uvicorn.Server(config).serve()
 
     asyncio.run(main())
     return 0
