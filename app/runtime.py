@@ -32,7 +32,8 @@ class Runtime:
     router: Router
 
     def context(self, now: datetime | None = None) -> Context:
-        return Context.make(self.github, self.policy, self.store, self.me, now or datetime.now(UTC))
+        return Context.make(self.github, self.policy, self.store, self.me, now or datetime.now(UTC),
+                            self.settings.public_url)
 
 
 async def from_env(env: dict[str, str] | None = None) -> Runtime:

@@ -20,12 +20,15 @@ class Context:
     now: datetime
     roles: RoleBook
     executor: Executor
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
-    def make(cls, github: GitHubPort, policy: Policy, store, me: Identity, now: datetime) -> Context:
+    def make(cls, github: GitHubPort, policy: Policy, store, me: Identity, now: datetime,
+             public_url: str = "http://127.0.0.1:8000") -> Context:
         roles = RoleBook(github, policy)
         # Sanctions are stamped with this delivery's `now`, which the demo and tests may simulate.
-        return cls(github, policy, store, me, now, roles, Executor(github, store, roles, clock=lambda: now))
+        return cls(github, policy, store, me, now, roles, Executor(github, store, roles, clock=lambda: now),
+                   public_url)
 
     @property
     def cases_repo(self) -> str:

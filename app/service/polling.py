@@ -9,6 +9,7 @@ from datetime import datetime
 from app.core.events import PollClosed, Tick
 from app.core.stages import Stage
 from app.polls.closing import close_due_polls
+from app.polls.ids import to_slug
 from app.polls.opening import CannotOpen, open_poll
 from app.render import render
 from app.sanctions.desk import Desk
@@ -18,6 +19,7 @@ from app.service.casefile import CaseFile
 from app.service.context import Context
 
 log = logging.getLogger("conduct.polling")
+MAX_COMMENT = 60_000  # GitHub refuses a comment body over 65,536 characters
 Apply = Callable[[Context, CaseFile, object], Awaitable[CaseFile]]
 
 
@@ -154,7 +156,13 @@ async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
         return
     discussion = json.loads(posted)
     result = json.loads(result_json)
-    body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": result_json})
+    body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": result_json,
+                                        "result_url": None})
+    if len(body) > MAX_COMMENT:
+        # A large poll's record does not fit in one comment: the discussion links the service's copy.
+        url = f"{ctx.public_url}/polls/{to_slug(poll_id)}/result.json"
+        body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": None,
+                                            "result_url": url})
 
     async def comment() -> str:
         return (await ctx.github.add_discussion_comment(discussion["id"], body)).url
