@@ -236,6 +236,7 @@ STEPS: tuple[StepDef, ...] = (
     ),
     _step("create_comment", "create_comment", _comment),
     _step("list_comments", "list_comments", lambda gh, t, c: gh.list_comments(t.repo, c["issue"].number)),
+    _step("find_comment", "find_comment", lambda gh, t, c: gh.find_comment(t.repo, c["issue"].number, "ack-1")),
     _step(
         "update_comment",
         "update_comment",

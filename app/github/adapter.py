@@ -410,6 +410,11 @@ class GitHubAdapter(GitHubPort):
             ),
         )
 
+    async def find_comment(self, repo: str, number: int, key: str) -> Comment | None:
+        tag = marker(key)
+        found = next((c for c in await self._list_comments(repo, number, None) if tag in (c.get("body") or "")), None)
+        return parse_comment(found) if found is not None else None
+
     async def create_comment(self, repo: str, number: int, body: str, key: str) -> Comment:
         owner, name = _split(repo)
         text, tag = with_marker(body, key), marker(key)

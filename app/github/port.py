@@ -172,6 +172,11 @@ class GitHubPort(abc.ABC):
     async def list_comments(self, repo: str, number: int) -> tuple[Comment, ...]: ...
 
     @abc.abstractmethod
+    async def find_comment(self, repo: str, number: int, key: str) -> Comment | None:
+        """The comment carrying the idempotency marker `key`, if one was posted (it may have been, by a
+        worker that died before recording it)."""
+
+    @abc.abstractmethod
     async def create_comment(self, repo: str, number: int, body: str, key: str) -> Comment:
         """Create a comment carrying the idempotency marker `key`; a retry finds, not repeats, it."""
 

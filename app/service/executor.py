@@ -5,7 +5,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.core import effects as fx
 from app.core.stages import Stage
@@ -18,6 +18,7 @@ log = logging.getLogger("conduct.executor")
 _THREAD = re.compile(r"^https?://[^/]+/(?:api/v3/)?([^/]+)/([^/]+)/(?:issues|pull)/(\d+)")
 MESSAGE_MARKER = "<!-- conduct-desk:message to={login} -->"
 STAGE_PREFIX = "stage: "
+STALE_CLAIM = timedelta(minutes=10)  # far longer than any effect takes; a claim this old has no live owner
 
 
 def thread_of(url: str) -> tuple[str, int] | None:
@@ -40,7 +41,15 @@ class Executor:
         repeats a comment or a dispatch; a failure releases its key and stops, to be retried whole."""
         for effect in effects:
             if not self.store.claim_effect(effect.key):
-                continue
+                if self.store.effect_result(effect.key) is not None:
+                    continue  # done before
+                if not self.store.reclaim_stale_effect(effect.key, self.clock(), STALE_CLAIM):
+                    continue  # another worker is doing it right now
+                # A worker died holding this key: it may or may not have posted. Look before acting.
+                landed = await self._landed(file, effect)
+                if landed is not None:
+                    self.store.complete_effect(effect.key, landed)
+                    continue
             try:
                 result = await self.apply(file, effect)
             except BaseException:
@@ -48,6 +57,18 @@ class Executor:
                 raise
             self.store.complete_effect(effect.key, result)
             log.info("effect done case=%s type=%s", file.case.code, type(effect).__name__)
+
+    async def _landed(self, file: CaseFile, effect: fx.Effect) -> str | None:
+        """For a post: the comment's id if it is on GitHub already (found by its marker). Other effects
+        are safe to repeat (labels, assignees, reactions), or guarded by their own ledger (sanctions)."""
+        if isinstance(effect, fx.MessageParty) or (isinstance(effect, fx.Post) and effect.where != "thread"):
+            found = await self.github.find_comment(file.repo, file.number, effect.key)
+        elif isinstance(effect, fx.Post) and thread_of(file.case.thread or ""):
+            repo, number = thread_of(file.case.thread or "")
+            found = await self.github.find_comment(repo, number, effect.key)
+        else:
+            return None
+        return str(found.id) if found is not None else None
 
     async def apply(self, file: CaseFile, effect: fx.Effect) -> str:
         if isinstance(effect, fx.SetStage):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
 
 from .base import StoreBase, StoreError
 from .schema import effects
@@ -10,8 +12,9 @@ from .schema import effects
 # A worker claims the key before acting and completes it after. The unique key makes the claim the
 # single point of decision, so a delivery processed twice, or two workers racing, act once.
 # A worker that dies between claim and complete leaves the key claimed: the effect may or may not
-# have happened, and only a human (or a check against GitHub) can tell, so nothing reclaims it
-# automatically. A worker that knows its action did not happen calls release_effect.
+# have happened. Only a check against GitHub can tell, so a claim is taken over (reclaim_stale_effect)
+# only by a caller that checks first (the executor looks for the comment's marker before posting).
+# A worker that knows its action did not happen calls release_effect.
 
 
 class EffectStore(StoreBase):
@@ -19,12 +22,24 @@ class EffectStore(StoreBase):
         """True if this caller now holds the effect; False if someone holds or completed it."""
         stmt = (
             self._insert(effects)
-            .values(effect_key=key, status="claimed")
+            .values(effect_key=key, status="claimed", claimed_at=datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=[effects.c.effect_key])
             .returning(effects.c.effect_key)
         )
         with self._write() as conn:
             return conn.execute(stmt).first() is not None
+
+    def reclaim_stale_effect(self, key: str, now: datetime, older_than: timedelta) -> bool:
+        """Take over a claim left by a worker that died (claimed, never completed, older than
+        `older_than`). True if this caller now holds it; the caller must check whether it happened."""
+        stmt = (
+            update(effects)
+            .where(effects.c.effect_key == key, effects.c.status == "claimed",
+                   or_(effects.c.claimed_at.is_(None), effects.c.claimed_at < now - older_than))
+            .values(claimed_at=now)
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
 
     def complete_effect(self, key: str, result: str) -> None:
         """Record that the claimed effect happened, with a short result (e.g. the comment's id)."""

@@ -113,6 +113,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "deliveries deferred until a rate limit resets", (
         "ALTER TABLE deliveries ADD COLUMN not_before {ts}",
     )),
+    Migration(6, "when an effect was claimed, so a dead worker's claim can be checked and taken over", (
+        "ALTER TABLE effects ADD COLUMN claimed_at {ts}",
+    )),
 )
 
 _DIALECT_WORDS = {

@@ -79,6 +79,7 @@ effects = Table(
     Column("effect_key", Text, primary_key=True),
     Column("status", Text, nullable=False),
     Column("result", Text),
+    Column("claimed_at", UtcDateTime),
 )
 
 polls = Table(
