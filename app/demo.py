@@ -230,7 +230,8 @@ class Script:
         await self.step("Actions", f"sc-approval.yml shows the decision (conduct sanction show {decision})",
                         lambda: self.show(decision), minutes=5)
         await self.step("sc-1", "approves the steering-council deployment review",
-                        lambda: self.review(decision, "approved", "Agreed; four weeks."), hours=3)
+                        lambda: self.review(decision, "approved", "Agreed, but shorten 3w: a first offence."),
+                        hours=3)
         await self.step("Actions", f"the approved job runs conduct sanction apply {decision}",
                         lambda: self.apply(decision), minutes=2)
         self.note(f"participant-2 blocked: {self.blocked('participant-2')}")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from app.core.commands import Command, new_commands, parse_commands
 from app.core.decide import Refused, decide
+from app.core.durations import parse_duration
 from app.core.events import Commented, Event, LabelChanged, SCReviewed
 from app.core.policy import Policy
 from app.core.stages import IllegalStep
@@ -27,6 +28,7 @@ from app.store.deliveries import Delivery
 
 log = logging.getLogger("conduct.router")
 _DECISION = re.compile(r"\b(C-\d{4}-\d{3,}-d\d+)\b")
+_SHORTEN = re.compile(r"\bshorten\s+([1-9][0-9]{0,4}[hdw])\b", re.IGNORECASE)
 NUDGES = ("calm", "summarize", "agree-to-disagree")
 
 
@@ -148,7 +150,11 @@ class Router:
             return  # the approval job recorded this review first (or it is not ours): nothing to add
         reviewer = payload.approver or payload.sender
         actor = await ctx.roles.actor(reviewer.login)
-        event = SCReviewed(delivery_id, actor, decision, payload.action == "approved", payload.comment or "")
+        comment = payload.comment or ""
+        # "shorten 2w" in the review's comment shortens the sanction (never lengthens: the core checks).
+        found = _SHORTEN.search(comment)
+        shorten = parse_duration(found.group(1)) if found else None
+        event = SCReviewed(delivery_id, actor, decision, payload.action == "approved", comment, shorten)
         await self.apply(ctx, file, event)
 
     async def find_case(self, ctx: Context, code: str) -> int | None:
