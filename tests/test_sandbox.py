@@ -436,10 +436,9 @@ async def test_fault_429_is_a_primary_rate_limit(sandbox, world):
 async def test_fault_timeout_delays_the_answer(raw, world):
     token = world.user_token("mediator-1")
     world.inject("GET", r"/issues$", kind="timeout", delay=0.3)
-    started = time.perf_counter()
+    # The answer is held back: a client that waits less than the delay gets no answer at all.
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(raw.get("/repos/acme/cases/issues", headers=auth(token)), 0.05)
-    assert time.perf_counter() - started < 0.3
     assert (await raw.get("/repos/acme/cases/issues", headers=auth(token))).status_code == 200
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,8 +44,17 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    # WAL lets readers in other processes run while one process writes.
-    cur.execute("PRAGMA journal_mode = WAL")
+    # WAL lets readers in other processes run while one process writes. Switching a new file to WAL
+    # needs a moment of exclusive access, and SQLite answers "locked" at once rather than waiting when
+    # several processes open it together: so wait here, briefly and boundedly.
+    for attempt in range(40):
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 39:
+                raise
+            time.sleep(0.025 * (attempt + 1))
     # FULL: a delivery is acknowledged only after it is on disk, even across power loss.
     cur.execute("PRAGMA synchronous = FULL")
     cur.execute("PRAGMA foreign_keys = ON")
