@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import ThrowawayPostgres, _admin_conninfo, _with_database  # noqa: E402
+from databases import on_each_database  # noqa: E402
 from test_polls_support import T0, case_for_poll, policy  # noqa: E402
 
 from app.ballots import blindrsa  # noqa: E402
@@ -130,30 +130,8 @@ def main() -> None:
     args = parser.parse_args()
 
     bench_memory(args.tally)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"SQLite (WAL, synchronous=FULL), {args.voters} voters, RSA-3072")
-        bench_service(f"sqlite:///{tmp}/bench.db", args.voters, args.tally)
-    if args.no_postgres:
-        return
-    server = None if args.postgres_url else ThrowawayPostgres(durable=True)
-    try:
-        admin = _admin_conninfo(args.postgres_url or server.start())
-        import psycopg
-
-        name = f"conduct_bench_polls_{int(time.time())}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL ({'given URL' if args.postgres_url else 'throwaway, fsync on'}), "
-                  f"{args.voters} voters, RSA-3072")
-            bench_service(_with_database(admin, name), args.voters, args.tally)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        if server:
-            server.stop()
-
+    on_each_database(lambda url: bench_service(url, args.voters, args.tally), f"{args.voters} voters, RSA-3072",
+                     args.postgres_url, args.no_postgres)
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import ThrowawayPostgres, _admin_conninfo, _with_database  # noqa: E402
+from databases import on_each_database  # noqa: E402
 
 from app.store import open_store  # noqa: E402
 
@@ -69,30 +68,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"SQLite (WAL, synchronous=FULL), {args.voters} voters")
-        bench(f"sqlite:///{tmp}/bench.db", args.voters)
-    if args.no_postgres:
-        return
-    server = None if args.postgres_url else ThrowawayPostgres(durable=True)
-    try:
-        admin = _admin_conninfo(args.postgres_url or server.start())
-        import psycopg
-
-        name = f"conduct_bench_{int(time.time())}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            print(f"PostgreSQL ({'given URL' if args.postgres_url else 'throwaway, fsync on'}), "
-                  f"{args.voters} voters")
-            bench(_with_database(admin, name), args.voters)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        if server:
-            server.stop()
-
+    on_each_database(lambda url: bench(url, args.voters), f"{args.voters} voters", args.postgres_url, args.no_postgres)
 
 if __name__ == "__main__":
     main()
