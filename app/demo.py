@@ -131,7 +131,7 @@ class Script:
                     where = f"{repo_name}#{number}"
                     lines = [ln for ln in comment.body.splitlines() if ln.strip() and not ln.startswith("<!--")]
                     # The first line, and the reasons of a refusal, which are what a mediator reads first.
-                    shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("- ", "| C-"))][:4]
+                    shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("- ", "| C-"))][:5]
                     self.timeline.emit({"type": "post", "where": where, "text": "\n".join(shown)})
         forum = state.repo(self.world.policy.roles.places.deliberation.repo)
         for disc in forum.discussions.values():
@@ -171,6 +171,8 @@ class Script:
         thread = await world.as_user("participant-1").create_issue(self.watched, "Review of the parser change",
                                                                    "The parser change breaks my plugin.", [],
                                                                    key="demo-thread")
+        await world.as_user("participant-2").create_comment(self.watched, thread.number, "Works for me.",
+                                                            key="demo-reply")
         await self.step("reporter-1", f"writes `/conduct help` in {self.watched}#{thread.number}",
                         lambda: world.as_user("reporter-1").create_comment(
                             self.watched, thread.number, "/conduct help the replies here are getting personal",

@@ -223,6 +223,7 @@ def _step(name: str, covers: str | tuple[str, ...], run: Step, standin_gap: bool
 
 STEPS: tuple[StepDef, ...] = (
     _step("get_user", "get_user", lambda gh, t, c: gh.get_user(t.member)),
+    _step("activity", "activity", lambda gh, t, c: gh.activity([t.repo], t.member)),
     _step("create_issue", "create_issue", _issue),
     _step("get_issue", "get_issue", lambda gh, t, c: gh.get_issue(t.repo, c["issue"].number)),
     _step("list_issues", "list_issues", lambda gh, t, c: gh.list_issues(t.repo, ["stage: intake"], "all")),

@@ -183,7 +183,7 @@ def test_the_rendered_card_names_people_without_pinging_them(policy):
                         walk.now + timedelta(days=1))
     text = render("context-card.md.j2", card.context())
     assert "C-2026-014" in text and "temporary-ban" in text and "newcomer (< 90 days)" in text
-    assert "2 merged pull requests and 5 comments" in text
+    assert "2 merged pull requests and 5 issues or pull requests opened or commented on" in text
     assert f"ends {card.active[0].until:%Y-%m-%d %H:%M} UTC" in text
     html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
     outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)

@@ -22,6 +22,7 @@ def test_demo_prints_every_stage_change_with_its_cause(capsys):
     assert "`/conduct escalate` is for the mediator" in out
     assert "has not been acknowledged" in out
     assert "**Context for `participant-2`**" in out and "| C-2026-002 | subject |" in out
+    assert "Standing: newcomer (< 90 days)" in out
     assert "[C-2026-002] escalated → polling  (by system, poll-opened)" in out
     assert "refused: You are not in this poll's electorate" in out
     assert "replaced=True" in out

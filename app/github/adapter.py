@@ -22,6 +22,7 @@ from .client import (
 )
 from .errors import Forbidden, GitHubError, Invalid, NotFound, Unavailable
 from .port import (
+    Activity,
     Comment,
     Discussion,
     DiscussionCategory,
@@ -591,6 +592,29 @@ class GitHubAdapter(GitHubPort):
             "users/get-by-username", lambda: self._gh.rest.users.async_get_by_username(login)
         )
         return parse_user(response.json())
+
+    async def activity(self, repos: Sequence[str], login: str) -> Activity:
+        scope = " ".join(f"repo:{repo}" for repo in repos)
+
+        async def search(qualifiers: str) -> tuple[int, datetime | None]:
+            # One result, oldest first: the count is `total_count`, the date that of the first item.
+            response = await self._call(
+                "search/issues-and-pull-requests",
+                lambda: self._gh.rest.search.async_issues_and_pull_requests(
+                    q=f"{qualifiers} {scope}", sort="created", order="asc", per_page=1
+                ),
+            )
+            data = response.json()
+            items = data.get("items") or []
+            return int(data.get("total_count", 0)), _when(items[0].get("created_at")) if items else None
+
+        if not repos:
+            return Activity(None, 0, 0, 0)
+        authored, first_authored = await search(f"author:{login}")
+        merged, _ = await search(f"author:{login} is:pr is:merged")
+        commented, first_commented = await search(f"commenter:{login}")
+        firsts = [when for when in (first_authored, first_commented) if when is not None]
+        return Activity(min(firsts) if firsts else None, authored, merged, commented)
 
     # -- interaction limits -----------------------------------------------------------------------------
     async def set_interaction_limit(

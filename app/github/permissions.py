@@ -80,6 +80,8 @@ REST: Mapping[str, Need] = {
     "orgs/unblock-user": _w("organization_user_blocking"),
     # Public profile data: no permission (GitHub lists it under none).
     "users/get-by-username": Need(None, source=REFERENCE),
+    # Search returns only what the installation may read; the watched repos' issues need "issues: read".
+    "search/issues-and-pull-requests": _r("issues", REFERENCE),
     # -- interaction limits: repository "administration", organisation "organization_administration" --
     "interactions/get-restrictions-for-repo": _r("administration"),
     "interactions/set-restrictions-for-repo": _w("administration"),

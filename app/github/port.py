@@ -130,6 +130,16 @@ class DiscussionComment:
     url: str
 
 
+@dataclass(frozen=True)
+class Activity:
+    """Someone's part in some repositories, from GitHub's search: what the context card needs."""
+
+    first_at: datetime | None  # the creation time of the earliest issue or pull request they opened or commented on
+    authored: int  # issues and pull requests they opened
+    merged_prs: int
+    commented: int  # issues and pull requests they commented on
+
+
 class GitHubPort(abc.ABC):
     """Everything Conduct Desk asks of GitHub. Implemented by `GitHubAdapter` (githubkit)."""
 
@@ -240,6 +250,10 @@ class GitHubPort(abc.ABC):
 
     @abc.abstractmethod
     async def get_user(self, login: str) -> User: ...
+
+    @abc.abstractmethod
+    async def activity(self, repos: Sequence[str], login: str) -> Activity:
+        """How much `login` has taken part in `repos`, and since when (GitHub's issue search)."""
 
     # -- interaction limits ---------------------------------------------------------------------------
     @abc.abstractmethod

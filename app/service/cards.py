@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.core.case import Case
-from app.core.context_card import context_card
+from app.core.context_card import Contributions, context_card
 from app.render import render
 from app.service import casefile
 from app.service.casefile import CaseFile
@@ -30,8 +30,11 @@ async def post_cards(ctx: Context, file: CaseFile, logins: tuple[str, ...]) -> N
         if not ctx.store.claim_effect(key):
             continue
         try:
-            # Contribution history needs GitHub's search API, which the port does not use yet.
-            card = context_card(login, cases, None, ctx.now, exclude=file.case.code)
+            activity = await ctx.github.activity(ctx.policy.roles.places.watched, login)
+            # "Comments" on the card counts every issue or pull request they opened or commented on.
+            contributions = Contributions(activity.first_at, activity.merged_prs,
+                                          activity.authored + activity.commented)
+            card = context_card(login, cases, contributions, ctx.now, exclude=file.case.code)
             await ctx.github.create_comment(file.repo, file.number, render("context-card.md.j2", card.context()),
                                             key=key)
         except BaseException:
