@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import secrets
 import tempfile
 import warnings
@@ -26,12 +27,12 @@ from app.polls import client
 from app.polls.verifier import recount_file
 from app.sanctions.desk import Desk
 from app.sanctions.workflow import apply_command, show_text
-from app.service import intake
 from app.service.context import Context
 from app.service.polling import open_case_poll, sweep
 from app.store import open_store
-from app.web.auth import SignIn
+from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes
+from app.web.pages import Pages
 from app.web.results import result_routes
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -202,13 +203,8 @@ class Script:
         await self.say("mediator-2", 2, SUMMARY, hours=1)
         await self.say("mediator-2", 2, "/conduct escalate @participant-2", minutes=5)
 
-        # Case three: the private form (the page files its answers like this), left unacknowledged.
-        async def private_form():
-            ctx = self.ctx()
-            report = "### What happened\n\nSomeone keeps sending me private messages about my talk.\n"
-            await intake.from_form(ctx, "form:demo-1", "reporter-3", report, ("participant-2",))
-
-        await self.step("reporter-3", "submits the private help form", private_form, hours=1)
+        # Case three: the private form, through the service's page (signed in), left unacknowledged.
+        await self.step("reporter-3", "signs in and submits the private help form", self.private_form, hours=1)
         await self.step("Actions", "runs sweep.yml (conduct sweep), 25 hours later", self.sweep, hours=25)
 
         # The poll: poll-open.yml was dispatched at the escalation; the demo runs what it runs.
@@ -290,6 +286,21 @@ class Script:
         code = await apply_command(desk, self.world.router.me, decision, self.run_for(decision), err)
         self.note(f"conduct sanction apply: exit {code}: {err.getvalue().strip()}")
 
+    async def private_form(self) -> None:
+        cookie = self.sign_in.sessions.dumps({"login": "reporter-3"})  # as if signed in through GitHub
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.world.service_app),
+                                     base_url=PUBLIC_URL, cookies={SESSION_COOKIE: cookie}) as browser:
+            form = await browser.get("/help")
+            token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text).group(1)
+            consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
+            sent = await browser.post("/help", data={
+                "csrf_token": token, "consent": consent, "who": "@participant-2",
+                "what-happened": "Someone keeps sending me private messages about my talk.",
+                "where": "", "what-would-help": "A mediator contacts the other party",
+                "urgency": "Soon, within a few days"})
+        page = re.sub(r"<[^>]+>", "", re.search(r"<p>(.*?)</p>", sent.text).group(1))
+        self.note(f"the page says: {page.strip()}")
+
     def ctx(self) -> Context:
         return Context.make(self.world.github, self.world.policy, self.world.store, self.world.router.me,
                             self.clock.now)
@@ -348,10 +359,15 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
     with tempfile.TemporaryDirectory() as scratch:
         store = open_store(database_url or f"sqlite:///{scratch}/demo.sqlite3")
         try:
-            sign_in = SignIn(secrets.token_hex(32), PUBLIC_URL, authorize=lambda r, s: "", exchange=None)
+            sign_in_secret = secrets.token_hex(32)
+            sign_in = SignIn(sign_in_secret, PUBLIC_URL, authorize=lambda r, s: "", exchange=None)
+            box = {}
+            pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parent.parent / ".github" /
+                          "ISSUE_TEMPLATE", sign_in_secret)
             world = await build_world(policy, store, now=clock,
-                                      extra_routes=[*result_routes(store),
+                                      extra_routes=[*pages.routes(), *result_routes(store),
                                                     *ballot_routes(store, sign_in, clock=clock)])
+            box["ctx"] = lambda: Context.make(world.github, policy, store, world.router.me, clock.now, PUBLIC_URL)
             timeline = Timeline(out, as_json)
             await Script(world, clock, timeline, sign_in).run()
             cases = cases_of(world)
