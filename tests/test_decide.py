@@ -330,6 +330,15 @@ def test_a_late_acknowledgement_reminds_the_mediators_once(policy):
     assert story.effects == ()
 
 
+def test_a_held_case_is_not_reminded_while_on_hold(policy):
+    story = Story(policy).say(MED, "/conduct hold waiting for the reporter to come back from leave")
+    story.send(Tick("t-1"), days=3)
+    assert story.effects == () and story.case.stage is Stage.HOLD
+    story.say(MED, "/conduct unhold back from leave")
+    story.send(Tick("t-2"), minutes=5)
+    assert "has not been acknowledged" in story.posts()[0]
+
+
 def test_system_steps_cannot_come_from_the_wrong_stage(policy):
     story = Story(policy)
     before = story.case

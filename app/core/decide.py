@@ -462,7 +462,8 @@ def _expired(case: Case, event: ReviewExpired, now: datetime, out: _Builder) -> 
 
 def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
     """Timers: a late acknowledgement, and sanctions whose end or review date has come."""
-    if (case.acknowledged_at is None and now >= case.acknowledge_by
+    # A held case's own clock is paused (a sanction's end is not: that is a promise to the person).
+    if (case.acknowledged_at is None and now >= case.acknowledge_by and case.stage is not Stage.HOLD
             and not any(e.kind == "ack-overdue" for e in case.history)):
         case = case.with_entry(Entry(at=now, actor="system", kind="ack-overdue"))
         out.post("case", "ack-overdue.md.j2", mention_mediators=True, code=case.code, due=case.acknowledge_by)

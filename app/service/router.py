@@ -41,7 +41,7 @@ class Router:
 
     async def __call__(self, delivery: Delivery) -> None:
         payload = parse_payload(delivery.event, json.loads(delivery.payload))
-        if payload is None or payload.repository is None and not isinstance(payload, DeploymentReviewEvent):
+        if payload is None or (payload.repository is None and not isinstance(payload, DeploymentReviewEvent)):
             return
         ctx = Context.make(self.github, self.policy, self.store, self.me, self.now())
         places = self.policy.roles.places
