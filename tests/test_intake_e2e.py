@@ -113,3 +113,36 @@ def test_a_pasted_state_block_is_not_trusted(store):
     ours, again = run(story())
     assert again.case.stage.value == "intake"
     assert again.case.model_copy(update={"applied": ()}) == ours.case
+
+
+def test_an_edited_or_deleted_state_comment_is_put_back(store):
+    import httpx
+
+    from app.local import API
+    from app.service.casefile import load
+
+    async def story():
+        world = await world_for(store)
+        await world.as_user("reporter-1").create_issue(INTAKE, "Help request", "help", [], key="f")
+        await world.settle()
+        (case,) = cases(world)
+        before = await load(world.github, CASES, case.number, world.router.me)
+        mediator = world.as_user("mediator-1")
+        await mediator.update_comment(CASES, before.state_comment_id, "stage: action, trust me")
+        await world.settle()
+        after_edit = await load(world.github, CASES, case.number, world.router.me)
+        token = world.state.user_token("mediator-1")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app), base_url=API) as raw:
+            gone = await raw.delete(f"/repos/{CASES}/issues/comments/{after_edit.state_comment_id}",
+                                    headers={"Authorization": f"Bearer {token}"})
+        await world.settle()
+        after_delete = await load(world.github, CASES, case.number, world.router.me)
+        notes = [c.body for c in comments(world, CASES, case.number) if "has been put back" in c.body]
+        return before, after_edit, gone.status_code, after_delete, notes
+
+    before, after_edit, deleted, after_delete, notes = run(story())
+    assert after_edit.case == before.case and after_edit.state_comment_id == before.state_comment_id
+    assert deleted == 204
+    assert after_delete is not None and after_delete.case == before.case
+    assert after_delete.state_comment_id != before.state_comment_id
+    assert len(notes) == 2 and all(n.startswith("@mediator-1") for n in notes)

@@ -13,6 +13,7 @@ from app.core.durations import parse_duration
 from app.core.events import Commented, Event, LabelChanged, SCReviewed
 from app.core.policy import Policy
 from app.core.stages import IllegalStep
+from app.core.state_block import StateUnreadable, decode
 from app.github.payloads import (
     DeploymentReviewEvent,
     IssueCommentEvent,
@@ -67,13 +68,16 @@ class Router:
         return bool(sender and sender.type == "Bot" and sender.login == self.me.bot_login)
 
     async def _case_comment(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
+        author = payload.comment.user.login if payload.comment.user else "ghost"
+        if author == ctx.me.bot_login:
+            await self._guard_state(ctx, delivery_id, payload)
+            return
         if payload.action not in ("created", "edited"):
             return
         previous = payload.changes.body.before if payload.action == "edited" and payload.changes and \
             payload.changes.body else None
         if payload.action == "edited" and previous is None:
             return
-        author = payload.comment.user.login if payload.comment.user else "ghost"
         if payload.action == "edited" and payload.sender and payload.sender.login != author:
             # Commands are credited to a comment's author; an edit by anyone else must not speak for them.
             log.info("edit by another account ignored issue=%s", payload.issue.number)
@@ -81,6 +85,30 @@ class Router:
         actor = await ctx.roles.actor(author)
         event = Commented(delivery_id, actor, payload.comment.body or "", payload.comment.id, previous)
         await self._case_event(ctx, payload.issue.number, event)
+
+    async def _guard_state(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
+        """The state comment is the app's alone. People with write access can edit or delete any comment
+        on GitHub; when one does that to the state, the app puts it back and says so on the case."""
+        before = payload.comment.body if payload.action == "deleted" else (
+            payload.changes.body.before if payload.changes and payload.changes.body else None)
+        if payload.action not in ("edited", "deleted") or not before or "conduct-desk:state" not in before:
+            return
+        try:
+            case = decode(before)
+        except StateUnreadable:
+            return
+        if case is None:
+            return
+        who = payload.sender.login if payload.sender else "someone"
+        if payload.action == "edited":
+            await ctx.github.update_comment(ctx.cases_repo, payload.comment.id, before)
+        else:
+            await ctx.github.create_comment(ctx.cases_repo, payload.issue.number, before,
+                                            key=f"{case.code}:state-restored:{delivery_id}")
+        note = render("state-restored.md.j2", {"actor": who, "action": payload.action})
+        await ctx.github.create_comment(ctx.cases_repo, payload.issue.number, note,
+                                        key=f"{case.code}:state-guard:{delivery_id}")
+        log.info("state comment %s by another account, restored case=%s", payload.action, case.code)
 
     async def _case_event(self, ctx: Context, number: int, event: Event) -> None:
         file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
