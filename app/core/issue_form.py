@@ -344,7 +344,7 @@ def _initial(field: Question, values: Answers | None) -> list[str]:
 
 def render_form_html(form: Form, action_url: str, csrf_token: str,
                      errors: Sequence[str] | Mapping[str, list[str]] = (),
-                     values: Answers | None = None) -> str:
+                     values: Answers | None = None, css: str = "") -> str:
     """The form as a plain, accessible HTML page (no script): labels tied to inputs, required marked,
     descriptions and problems linked with aria-describedby. `errors` is validate_answers' list (shown
     at the top) or field_problems' mapping (also shown next to each question)."""
@@ -361,7 +361,7 @@ def render_form_html(form: Form, action_url: str, csrf_token: str,
             "errors": list(by_field.get(item.id, [])), "initial": _initial(item, values),
         })
     return _environment().get_template("issue-form.html.j2").render(
-        form=form, action_url=action_url, csrf_token=csrf_token, summary=summary, questions=questions)
+        form=form, action_url=action_url, csrf_token=csrf_token, summary=summary, questions=questions, css=css)
 
 
 def _is_required(field: Question) -> bool:

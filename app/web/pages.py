@@ -19,6 +19,7 @@ from app.service import casefile, intake
 from app.service.context import Context
 from app.service.executor import MESSAGE_MARKER, thread_of
 from app.web.auth import SignIn
+from app.web.style import CSS
 
 _MENTION = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})")
 _MAX_REPLY = 20_000
@@ -27,7 +28,7 @@ _MAX_REPLY = 20_000
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     doc = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">"
            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}"
-           f"</title><body><main>{body}</main></body></html>")
+           f"</title><style>{CSS}</style><body><main>{body}</main></body></html>")
     return HTMLResponse(doc, status_code=status, headers={"Cache-Control": "no-store",
                                                           "Referrer-Policy": "no-referrer"})
 
@@ -52,7 +53,7 @@ class Pages:
         if not isinstance(login, str):
             return login
         if request.method == "GET":
-            return HTMLResponse(render_form_html(self.form, "/help", self._csrf(login, "/help")),
+            return HTMLResponse(render_form_html(self.form, "/help", self._csrf(login, "/help"), css=CSS),
                                 headers={"Cache-Control": "no-store"})
         data = await request.form()
         if not self._csrf_ok(login, "/help", data.get("csrf_token")):
@@ -61,7 +62,8 @@ class Pages:
                    for q in self.form.fields}
         problems = field_problems(self.form, answers)
         if any(problems.values()):
-            return HTMLResponse(render_form_html(self.form, "/help", self._csrf(login, "/help"), problems, answers),
+            return HTMLResponse(render_form_html(self.form, "/help", self._csrf(login, "/help"), problems, answers,
+                                                 css=CSS),
                                 status_code=422, headers={"Cache-Control": "no-store"})
         about = tuple(dict.fromkeys(m for m in _MENTION.findall(str(answers.get("who", ""))) if m != login))
         where = str(answers.get("where", "")).strip()
@@ -117,7 +119,7 @@ class Pages:
             return login
         form, path = self.return_form, "/return"
         if request.method == "GET":
-            return HTMLResponse(render_form_html(form, path, self._csrf(login, path)),
+            return HTMLResponse(render_form_html(form, path, self._csrf(login, path), css=CSS),
                                 headers={"Cache-Control": "no-store"})
         data = await request.form()
         if not self._csrf_ok(login, path, data.get("csrf_token")):
@@ -132,7 +134,7 @@ class Pages:
             problems.setdefault("case", []).append("Please check the code name: it is in the message that told "
                                                    "you about the sanction.")
         if any(problems.values()):
-            return HTMLResponse(render_form_html(form, path, self._csrf(login, path), problems, answers),
+            return HTMLResponse(render_form_html(form, path, self._csrf(login, path), problems, answers, css=CSS),
                                 status_code=422, headers={"Cache-Control": "no-store"})
         mention = await ctx.roles.mention("mediators")
         body = (f"**Request to return from `{login}`**\n\n{format_answers(form, answers)}\n\ncc {mention}")
