@@ -241,6 +241,8 @@ def test_the_sanction_is_lifted_when_it_ends_and_the_case_closes_with_a_path_bac
     assert [e.decision for e in story.of(fx.LiftSanction)] == [decision]
     assert "welcome back" in story.posts()[0]
     assert story.case.stage is Stage.CLOSED
+    (ended,) = story.posts("reporter")
+    assert "has ended" in ended and "participant-1" not in ended
     with pytest.raises(IllegalStep):
         decide(story.case, PollOpened("again", "x", "y"), policy, story.now)
 

@@ -485,6 +485,9 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
     if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
         case = _move(case, "sanction-ended", SYSTEM, now, "system")
         out.add(fx.SetStage, stage=case.stage)
+        # The person who asked for help hears that the case has ended; what was applied to whom is not
+        # theirs to be told (the transparency report gives the community the counts).
+        out.post("reporter", "case-ended.md.j2", code=case.code)
     return case
 
 
