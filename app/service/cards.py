@@ -7,6 +7,7 @@ from app.render import render
 from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
+from app.service.once import once
 
 
 async def all_cases(ctx: Context) -> list[Case]:
@@ -27,9 +28,8 @@ async def post_cards(ctx: Context, file: CaseFile, logins: tuple[str, ...]) -> N
     cases = await all_cases(ctx)
     for login in logins:
         key = f"{file.case.code}:card:{login}"
-        if not ctx.store.claim_effect(key):
-            continue
-        try:
+
+        async def post(login: str = login, key: str = key) -> str:
             activity = await ctx.github.activity(ctx.policy.roles.places.watched, login)
             # "Comments" on the card counts every issue or pull request they opened or commented on.
             contributions = Contributions(activity.first_at, activity.merged_prs,
@@ -37,7 +37,6 @@ async def post_cards(ctx: Context, file: CaseFile, logins: tuple[str, ...]) -> N
             card = context_card(login, cases, contributions, ctx.now, exclude=file.case.code)
             await ctx.github.create_comment(file.repo, file.number, render("context-card.md.j2", card.context()),
                                             key=key)
-        except BaseException:
-            ctx.store.release_effect(key)
-            raise
-        ctx.store.complete_effect(key, "posted")
+            return "posted"
+
+        await once(ctx.store, key, post)

@@ -14,6 +14,7 @@ from app.render import render
 from app.service import cards, casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
+from app.service.once import once, remember
 
 log = logging.getLogger("conduct.intake")
 
@@ -28,11 +29,8 @@ def allocate_code(store, source: str, year: int) -> str:
     # never hand out the same number; a number claimed by a request that then failed is simply skipped.
     while not store.claim_effect(f"case-number:{year}:{number}"):
         number += 1
-    code = code_name(year, number)
     store.complete_effect(f"case-number:{year}:{number}", source)
-    if store.claim_effect(f"code:{source}"):
-        store.complete_effect(f"code:{source}", code)
-    return store.effect_result(f"code:{source}") or code
+    return remember(store, f"code:{source}", code_name(year, number))
 
 
 async def open_private_case(ctx: Context, source: str, request: HelpRequested, report: str = "",
@@ -57,8 +55,7 @@ async def open_private_case(ctx: Context, source: str, request: HelpRequested, r
                                                 key=f"case:{source}")
         number = created.number
         # Recorded at once, so a retry after any later failure finds this issue instead of making another.
-        if ctx.store.claim_effect(f"case-issue:{code}"):
-            ctx.store.complete_effect(f"case-issue:{code}", str(number))
+        remember(ctx.store, f"case-issue:{code}", str(number))
     # The private copy is confirmed by reading it back before anything public is touched.
     confirmed = await ctx.github.get_issue(ctx.cases_repo, number)
     if casefile.code_from_title(confirmed.title) != code:
@@ -99,7 +96,7 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
             # A locked issue still takes the app's comment, so the reporter sees where their request went.
             await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
 
-        await _once(ctx, f"{source}:redact", close_lock_delete)
+        await once(ctx.store, f"{source}:redact", close_lock_delete)
 
     return await open_private_case(ctx, source, request, once_confirmed=redact)
 
@@ -116,7 +113,7 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
             ack = render("acknowledge-signal.md.j2", {"reporter": reporter, "due": file.case.acknowledge_by})
             await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
 
-        await _once(ctx, f"{source}:hide", minimize_and_answer)
+        await once(ctx.store, f"{source}:hide", minimize_and_answer)
 
     return await open_private_case(ctx, source, request, report=text, once_confirmed=hide)
 
@@ -126,18 +123,6 @@ async def from_form(ctx: Context, source: str, reporter: str, report: str, about
     """Channel 1: the private form behind sign-in; `report` is the formatted, neutralised answers."""
     request = HelpRequested(source, "form", reporter, thread, about)
     return await open_private_case(ctx, source, request, report=report, report_is_neutral=True)
-
-
-async def _once(ctx: Context, key: str, action: Callable[[], Awaitable[None]]) -> None:
-    """Run `action` at most once per key: skipped if done, released for a retry if it fails."""
-    if not ctx.store.claim_effect(key):
-        return
-    try:
-        await action()
-    except BaseException:
-        ctx.store.release_effect(key)
-        raise
-    ctx.store.complete_effect(key, "done")
 
 
 def _first_link(body: str) -> str | None:

@@ -17,6 +17,7 @@ from app.sanctions.sweep import sweep as sanctions_sweep
 from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
+from app.service.once import once, remember
 
 log = logging.getLogger("conduct.polling")
 MAX_COMMENT = 60_000  # GitHub refuses a comment body over 65,536 characters
@@ -40,22 +41,6 @@ async def find_case(ctx: Context, code: str) -> CaseFile:
     raise LookupError(f"no case {code} in {ctx.cases_repo}")
 
 
-async def _once(ctx: Context, key: str, action: Callable[[], Awaitable[str]]) -> str:
-    """Run `action` once per key and remember its result; a failure releases the key for a retry."""
-    done = ctx.store.effect_result(key)
-    if done is not None:
-        return done
-    if not ctx.store.claim_effect(key):
-        raise RuntimeError(f"{key} is being done by another worker")
-    try:
-        result = await action()
-    except BaseException:
-        ctx.store.release_effect(key)
-        raise
-    ctx.store.complete_effect(key, result)
-    return result
-
-
 async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply) -> str:
     """`conduct poll open CASE`: freeze the poll, post the summary as a discussion, move the case on."""
     file = await find_case(ctx, code)
@@ -76,7 +61,7 @@ async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply)
                                                         opened.body)
         return json.dumps({"id": discussion.node_id, "url": discussion.url})
 
-    await _once(ctx, f"discussion:{opened.poll_id}", post)
+    await once(ctx.store, f"discussion:{opened.poll_id}", post, busy="raise")
     await apply(ctx, file, opened.event)
     log.info("poll opened case=%s poll=%s", code, opened.poll_id)
     return opened.poll_id
@@ -89,8 +74,7 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     counts = {"closed": 0, "published": 0, "ticked": 0}
     for closed in close_due_polls(ctx.store, ctx.now):
         counts["closed"] += 1
-        if ctx.store.claim_effect(f"poll-result:{closed.poll_id}"):
-            ctx.store.complete_effect(f"poll-result:{closed.poll_id}", closed.result_json)
+        remember(ctx.store, f"poll-result:{closed.poll_id}", closed.result_json)
     for issue in await ctx.github.list_issues(ctx.cases_repo, labels=[Stage.POLLING.label]):
         file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
         poll_id = file.case.current_poll if file else None
@@ -145,7 +129,7 @@ async def archive_when_cool(ctx: Context, poll_id: str) -> int:
         await ctx.github.move_discussion(discussion["id"], category.node_id)
         return "archived"
 
-    await _once(ctx, f"poll-archived:{poll_id}", archive)
+    await once(ctx.store, f"poll-archived:{poll_id}", archive, busy="raise")
     return 1
 
 
@@ -172,5 +156,5 @@ async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
         await ctx.github.lock(discussion["id"], "resolved")
         return ctx.now.isoformat()  # when it closed: the cooling-off period runs from here
 
-    await _once(ctx, f"poll-published:{poll_id}", comment)
-    await _once(ctx, f"poll-discussion-closed:{poll_id}", close)
+    await once(ctx.store, f"poll-published:{poll_id}", comment, busy="raise")
+    await once(ctx.store, f"poll-discussion-closed:{poll_id}", close, busy="raise")
