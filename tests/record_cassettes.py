@@ -368,7 +368,7 @@ class SandboxServer:
     def __init__(self, state: Any) -> None:
         import uvicorn
 
-        from app.github.sandbox import create_app
+        from app.standin import create_app
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -426,7 +426,7 @@ def main() -> None:
         )
         asyncio.run(_record(settings, target, standin=False))
     else:
-        from app.github.sandbox import SandboxState
+        from app.standin import SandboxState
 
         private, public = new_app_key()
         state = SandboxState()

@@ -29,7 +29,7 @@ from app.github.client import (
 )
 from app.github.errors import Invalid, NotFound, RateLimited, Unavailable
 from app.github.port import GitHubPort, Reviewer
-from app.github.sandbox import SandboxState, create_app
+from app.standin import SandboxState, create_app
 
 pytestmark = pytest.mark.anyio
 T0 = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)

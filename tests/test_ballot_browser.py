@@ -13,12 +13,12 @@ import uvicorn
 from starlette.applications import Starlette
 from test_polls_support import SECRET, TEST_KEY_BITS, VOTERS, case_for_poll, policy
 
-from app.github.sandbox import SandboxState
-from app.github.sandbox import create_app as create_sandbox
 from app.github.signin import authorize_url, login_from_code
 from app.polls.closing import close_due_polls
 from app.polls.ids import to_slug
 from app.polls.opening import open_poll
+from app.standin import SandboxState
+from app.standin import create_app as create_sandbox
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
 

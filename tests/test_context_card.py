@@ -24,8 +24,8 @@ from app.core.events import (
     Tick,
 )
 from app.core.stages import Stage
-from app.policy_files import load_policy
 from app.render import render
+from app.wiring.policy_files import load_policy
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 MED = Actor("mediator-1", frozenset({MEDIATOR}))

@@ -23,8 +23,8 @@ from app.core.events import (
     Tick,
 )
 from app.core.stages import IllegalStep, Stage
-from app.policy_files import load_policy
 from app.render import render
+from app.wiring.policy_files import load_policy
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 MED = Actor("mediator-1", frozenset({MEDIATOR}))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import json
 
-from app.cli import main
-from app.demo import main as demo_main
+from app.entry.cli import main
+from app.entry.demo import main as demo_main
 
 
 def test_demo_prints_every_stage_change_with_its_cause(capsys):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from app.core import effects as fx
-from app.local import build_world
-from app.policy_files import load_policy
 from app.service.casefile import load
 from app.service.context import Context
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 CASES = POLICY.roles.places.cases

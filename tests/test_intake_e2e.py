@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from app.local import build_world
-from app.policy_files import load_policy
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 INTAKE, CASES = POLICY.roles.places.intake, POLICY.roles.places.cases
@@ -118,8 +118,8 @@ def test_a_pasted_state_block_is_not_trusted(store):
 def test_an_edited_or_deleted_state_comment_is_put_back(store):
     import httpx
 
-    from app.local import API
     from app.service.casefile import load
+    from app.wiring.local import API
 
     async def story():
         world = await world_for(store)

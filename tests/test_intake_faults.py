@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from app.core.state_block import decode
-from app.local import build_world
-from app.policy_files import load_policy
 from app.store import open_store
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 INTAKE, CASES = POLICY.roles.places.intake, POLICY.roles.places.cases

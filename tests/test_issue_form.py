@@ -17,11 +17,11 @@ from app.core.issue_form import (
     FormInvalid,
     field_problems,
     format_answers,
-    load_form,
-    render_form_html,
     validate_answers,
 )
 from app.core.neutralise import neutralise_block, neutralise_inline
+from app.render.issue_form import render_form_html
+from app.wiring.forms import load_form
 
 FORMS = Path(__file__).resolve().parent.parent / ".github" / "ISSUE_TEMPLATE"
 FORM_FILES = sorted(p for p in FORMS.glob("*.yml") if p.name != "config.yml") if FORMS.is_dir() else []

@@ -18,11 +18,11 @@ from test_setup import world as world  # noqa: F401 - the fixture, used by name 
 from app.github import permissions
 from app.github.adapter import GitHubAdapter
 from app.github.client import ClientOptions, GitHubSettings, RetryPolicy, WritePacer
-from app.github.sandbox import SandboxState, create_app
-from app.policy_files import load_policy
 from app.setup import build_plan, run_setup
 from app.setup.plan import load_manifest
+from app.standin import SandboxState, create_app
 from app.web.webhooks import HANDLED_EVENTS
+from app.wiring.policy_files import load_policy
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parent.parent

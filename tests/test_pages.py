@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.github.signin import authorize_url, login_from_code
-from app.local import API, build_world
-from app.policy_files import load_policy
 from app.service.context import Context
 from app.web.auth import SignIn
 from app.web.pages import Pages
+from app.wiring.local import API, build_world
+from app.wiring.policy_files import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = load_policy(ROOT / "policy")

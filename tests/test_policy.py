@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
 from app.core.policy import PolicyInvalid
-from app.policy_files import load_policy
-from app.policy_page import render_policy_page
+from app.entry.cli import main
+from app.render.policy_page import render_policy_page
+from app.wiring.policy_files import load_policy
 
 POLICY = Path(__file__).resolve().parent.parent / "policy"
 

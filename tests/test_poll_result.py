@@ -19,7 +19,7 @@ from app.core.poll_result import (
     result_to_json,
 )
 from app.core.tally import ABSTAIN, PLURALITY, SEVERITY_THRESHOLD, Option, TallyError, tally
-from app.poll_recount import run
+from app.polls.recount import run
 
 OPTIONS = [Option("no-action", 0), Option("warning", 1), Option("temporary-ban", 3)]
 BALLOTS = [("9a41" * 8, ABSTAIN), ("5f0c" * 8, "warning"), ("c3d2" * 8, "warning"), ("0b7e" * 8, "no-action")]

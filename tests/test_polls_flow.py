@@ -8,9 +8,9 @@ from test_polls_support import SERVICE, Service
 
 from app.ballots import blindrsa
 from app.core.poll_result import result_to_json
-from app.poll_recount import run
 from app.polls import client
 from app.polls.closing import close_due_polls
+from app.polls.recount import run
 from app.polls.verifier import make_verifier, recount_file
 
 

@@ -9,10 +9,10 @@ from starlette.testclient import TestClient
 
 from app.core.case import Case
 from app.core.summary import parse_summary
-from app.policy_files import load_policy
 from app.polls.opening import open_poll
 from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes
+from app.wiring.policy_files import load_policy
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 SERVICE = "http://desk.test"

@@ -5,8 +5,8 @@ import asyncio
 import logging
 from pathlib import Path
 
-from app.local import build_world
-from app.policy_files import load_policy
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 SECRET = "zq-private-detail-4711"

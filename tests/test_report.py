@@ -33,8 +33,8 @@ from app.core.report import (
     protect,
     span_unit,
 )
-from app.policy_files import load_policy
-from app.report_render import render, render_chart_svg, render_report
+from app.render.report import render, render_chart_svg, render_report
+from app.wiring.policy_files import load_policy
 
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
 HOUR = timedelta(hours=1)

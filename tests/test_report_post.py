@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.core.policy import Deliberation
-from app.local import build_world
-from app.policy_files import load_policy
 from app.service.context import Context
 from app.service.reports import post_report
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 

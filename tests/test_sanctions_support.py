@@ -8,11 +8,11 @@ from pathlib import Path
 
 from app.core.events import PollClosed, Tick
 from app.core.stages import Stage
-from app.local import build_world
-from app.policy_files import load_policy
 from app.sanctions.desk import Desk
 from app.service import casefile
 from app.service.context import Context
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 ORG = POLICY.roles.organization

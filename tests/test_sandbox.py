@@ -34,8 +34,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.github.sandbox import SandboxState, create_app
-from app.github.sandbox.graphql_sdl import SDL
+from app.standin import SandboxState, create_app
+from app.standin.graphql_sdl import SDL
 
 pytestmark = pytest.mark.anyio
 

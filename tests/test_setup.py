@@ -18,12 +18,12 @@ import yaml
 from app.core.stages import Stage
 from app.github.admin import AdminAdapter
 from app.github.client import ClientOptions, WritePacer, token_client
-from app.github.sandbox import SandboxState, create_app
-from app.github.sandbox.rest_admin import open_secret
-from app.local import app_key
-from app.policy_files import load_policy
 from app.setup import Options, Status, build_plan, exit_code, run_setup, setup_command
 from app.setup.plan import PLACEHOLDER_URL, load_manifest
+from app.standin import SandboxState, create_app
+from app.standin.rest_admin import open_secret
+from app.wiring.local import app_key
+from app.wiring.policy_files import load_policy
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.github.sandbox import SandboxState, create_app
 from app.github.signin import authorize_url, login_from_code, web_root
+from app.standin import SandboxState, create_app
 from app.web.auth import SESSION_COOKIE, SignIn
 
 API = "http://sandbox.test/"

@@ -8,7 +8,7 @@ import pytest
 
 from app.core.commands import VERBS
 from app.core.stages import TRANSITIONS, IllegalStep, Stage, mediator_trigger_to, step, triggers_from
-from app.readme_blocks import blocks, extract
+from app.render.readme import blocks, extract
 
 ROLES = ("mediator", "sc", "system")
 TRIGGERS = sorted({s.trigger for s in TRANSITIONS})

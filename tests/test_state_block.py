@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from app.core.decide import decide, open_case
 from app.core.events import MEDIATOR, Actor, Commented, HelpRequested
 from app.core.state_block import StateUnreadable, decode, encode
-from app.policy_files import load_policy
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.local import build_world
-from app.policy_files import load_policy
 from app.service.router import Router
 from app.store import open_store
 from app.web.server import create_app
+from app.wiring.local import build_world
+from app.wiring.policy_files import load_policy
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 INTAKE, CASES = POLICY.roles.places.intake, POLICY.roles.places.cases

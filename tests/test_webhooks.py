@@ -175,7 +175,7 @@ def test_a_rate_limited_delivery_waits_for_the_reset_then_runs_without_a_redeliv
     from datetime import UTC, datetime, timedelta
 
     from app.github.errors import RateLimited
-    from app.worker import Worker
+    from app.service.worker import Worker
 
     now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
     calls = []

@@ -1,11 +1,9 @@
 """GitHub issue forms as our own pages: load a form, check answers, file them as GitHub formats them."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -186,12 +184,8 @@ class Form(_Lenient):
         return next((field for field in self.fields if field.id == field_id), None)
 
 
-def load_form(yaml_text: str) -> Form:
-    """Parse an issue form (`.github/ISSUE_TEMPLATE/*.yml`); raise FormInvalid naming each problem."""
-    try:
-        document = yaml.safe_load(yaml_text)
-    except yaml.YAMLError as error:
-        raise FormInvalid([f"not YAML: {error}"]) from None
+def form_from_document(document: object) -> Form:
+    """Validate a parsed issue form (`.github/ISSUE_TEMPLATE/*.yml`); raise FormInvalid naming each problem."""
     if not isinstance(document, dict):
         raise FormInvalid(["an issue form is a mapping with name, description and body"])
     try:
@@ -301,70 +295,3 @@ def format_answers(form: Form, answers: Answers) -> str:
     sections = [f"### {field.attributes.label}\n\n{_answer(field, answers.get(field.id))}"
                 for field in form.fields]
     return "\n\n".join(sections)
-
-
-# --- the page ------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _markdown():
-    # The form's own Markdown (intro text, descriptions, checkbox labels) is ours, not a reporter's; it
-    # is rendered with raw HTML off so that even a careless edit of a form file cannot put HTML in the page.
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False, "linkify": True}).enable("linkify")
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    # A page, so HTML autoescaping is on (unlike app/render.py, which renders Markdown for GitHub).
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(loader=PackageLoader("app", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "html.j2"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    from markupsafe import Markup
-
-    env.filters["markdown"] = lambda text: Markup(_markdown().render(text))
-    env.filters["markdown_inline"] = lambda text: Markup(_markdown().renderInline(text))
-    return env
-
-
-def _initial(field: Question, values: Answers | None) -> list[str]:
-    """What a question shows: the reporter's last answer if they sent one, else the form's preset."""
-    if values is not None and field.id in values:
-        value = values[field.id]
-        return [value] if isinstance(value, str) else list(value)
-    if isinstance(field, InputField | TextareaField):
-        return [field.attributes.value] if field.attributes.value else []
-    if isinstance(field, DropdownField) and field.attributes.default is not None:
-        return [field.attributes.options[field.attributes.default]]
-    return []
-
-
-def render_form_html(form: Form, action_url: str, csrf_token: str,
-                     errors: Sequence[str] | Mapping[str, list[str]] = (),
-                     values: Answers | None = None, css: str = "") -> str:
-    """The form as a plain, accessible HTML page (no script): labels tied to inputs, required marked,
-    descriptions and problems linked with aria-describedby. `errors` is validate_answers' list (shown
-    at the top) or field_problems' mapping (also shown next to each question)."""
-    by_field: Mapping[str, list[str]] = errors if isinstance(errors, Mapping) else {"": list(errors)}
-    summary = [(key, message) for key, messages in by_field.items() for message in messages]
-    questions = []
-    for item in form.body:
-        if isinstance(item, MarkdownItem):
-            questions.append({"kind": "markdown", "text": item.attributes.value})
-            continue
-        questions.append({
-            "kind": item.type, "field": item, "id": item.id, "dom": f"q-{item.id}",
-            "attributes": item.attributes, "required": _is_required(item),
-            "errors": list(by_field.get(item.id, [])), "initial": _initial(item, values),
-        })
-    return _environment().get_template("issue-form.html.j2").render(
-        form=form, action_url=action_url, csrf_token=csrf_token, summary=summary, questions=questions, css=css)
-
-
-def _is_required(field: Question) -> bool:
-    if isinstance(field, CheckboxesField):
-        return any(option.required for option in field.attributes.options)
-    return field.validations.required

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from app import poll_recount
 from app.ballots import blindrsa
 from app.core.poll_result import ParsedBallot, ParsedResult
+from app.polls import recount as poll_recount
 
 
 def _refuse_all(reason: str) -> Callable[[ParsedBallot], bool]:
@@ -16,7 +16,7 @@ def _refuse_all(reason: str) -> Callable[[ParsedBallot], bool]:
 
 
 def make_verifier(parsed: ParsedResult) -> Callable[[ParsedBallot], bool]:
-    """Build the per-ballot check for `app.poll_recount.run(..., make_verifier=make_verifier)`.
+    """Build the per-ballot check for `app.polls.recount.run(..., make_verifier=make_verifier)`.
 
     A ballot counts only if its receipt is sha256(prefix || token) and its signature verifies under the
     result's public key. A result without a public key or a signed count cannot show its ballots were

@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 
 from app.core.case import Decision
+from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.errors import Invalid, NotFound
 from app.sanctions import posts
 from app.sanctions.desk import STALE_AFTER, CannotApply, Desk, SanctionBusy
 from app.sanctions.kinds import Plan, interaction_expiry, plan_for
 from app.service.casefile import CaseFile
-from app.service.executor import MESSAGE_MARKER, thread_of
 from app.store.ledger import Sanction
 
 log = logging.getLogger("conduct.sanctions")

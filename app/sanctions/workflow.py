@@ -116,8 +116,8 @@ async def _record_review(desk: Desk, me: Identity, file, decision_id: str, run_i
 async def _desk_from_env(env: Mapping[str, str]) -> tuple[Desk, Identity]:
     from app.github.adapter import GitHubAdapter
     from app.github.client import settings_from_env
-    from app.policy_files import load_policy
     from app.store import open_store
+    from app.wiring.policy_files import load_policy
 
     policy = load_policy(Path(env.get("CONDUCT_POLICY_DIR") or "policy"))
     settings = settings_from_env(env)

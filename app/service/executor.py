@@ -2,29 +2,23 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.core import effects as fx
 from app.core.stages import Stage
+from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.port import GitHubPort
 from app.render import render
+from app.sanctions.desk import Desk
+from app.sanctions.effects import apply_effect, lift_effect
 from app.service.casefile import CaseFile
 from app.service.roles import RoleBook
 
 log = logging.getLogger("conduct.executor")
-_THREAD = re.compile(r"^https?://[^/]+/(?:api/v3/)?([^/]+)/([^/]+)/(?:issues|pull)/(\d+)")
-MESSAGE_MARKER = "<!-- conduct-desk:message to={login} -->"
 STAGE_PREFIX = "stage: "
 STALE_CLAIM = timedelta(minutes=10)  # far longer than any effect takes; a claim this old has no live owner
-
-
-def thread_of(url: str) -> tuple[str, int] | None:
-    """(owner/repo, number) of an issue or pull request URL, or None."""
-    match = _THREAD.match(url or "")
-    return (f"{match.group(1)}/{match.group(2)}", int(match.group(3))) if match else None
 
 
 @dataclass
@@ -99,10 +93,6 @@ class Executor:
 
     async def _sanction(self, file: CaseFile, effect: fx.ApplySanction | fx.LiftSanction) -> str:
         """Through the same code as `conduct sanction apply` and the sweep: the gate, then the ledger."""
-        # Imported here: the sanctions package builds on this module (its message marker, thread_of).
-        from app.sanctions.desk import Desk
-        from app.sanctions.effects import apply_effect, lift_effect
-
         desk = Desk(self.github, self.store, self.roles.policy, self.clock())
         if isinstance(effect, fx.ApplySanction):
             return await apply_effect(desk, self.roles, file, effect.decision)

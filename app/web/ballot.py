@@ -41,7 +41,7 @@ _HEADERS = {
 @lru_cache(maxsize=1)
 def _pages() -> Environment:
     # A separate environment from the Markdown one: these are HTML pages, so everything is escaped.
-    return Environment(loader=PackageLoader("app", "templates"), undefined=StrictUndefined, autoescape=True)
+    return Environment(loader=PackageLoader("app.render", "templates"), undefined=StrictUndefined, autoescape=True)
 
 
 def _page(template: str, status: int = 200, **context) -> HTMLResponse:

@@ -13,13 +13,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from app.core.issue_form import field_problems, format_answers, load_form, render_form_html
+from app.core.issue_form import field_problems, format_answers
 from app.core.neutralise import neutralise_block
+from app.core.threads import MESSAGE_MARKER, thread_of
+from app.render.issue_form import render_form_html
 from app.service import casefile, intake
 from app.service.context import Context
-from app.service.executor import MESSAGE_MARKER, thread_of
 from app.web.auth import SignIn
 from app.web.style import CSS
+from app.wiring.forms import load_form
 
 _MENTION = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})")
 _MAX_REPLY = 20_000

@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from app.service.worker import Worker
 from app.store.deliveries import Delivery
 from app.web.webhooks import webhook_endpoint
-from app.worker import Worker
 
 
 def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[None]],

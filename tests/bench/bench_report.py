@@ -13,8 +13,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_report import PATHS, make_case  # noqa: E402
 
 from app.core.report import build_report  # noqa: E402
-from app.policy_files import load_policy  # noqa: E402
-from app.report_render import render, render_chart_svg  # noqa: E402
+from app.render.report import render, render_chart_svg  # noqa: E402
+from app.wiring.policy_files import load_policy  # noqa: E402
 
 
 def main(count: int = 400) -> None:

@@ -26,10 +26,10 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.local import build_world  # noqa: E402
-from app.policy_files import load_policy  # noqa: E402
 from app.store import open_store  # noqa: E402
 from app.web.server import create_app  # noqa: E402
+from app.wiring.local import build_world  # noqa: E402
+from app.wiring.policy_files import load_policy  # noqa: E402
 
 SECRET = "bench-secret"
 ROOT = Path(__file__).resolve().parents[2]

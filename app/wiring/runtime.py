@@ -5,15 +5,15 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.config import Settings
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
 from app.github.client import app_client
-from app.policy_files import load_policy
 from app.service.casefile import Identity
 from app.service.context import Context
 from app.service.router import Router
 from app.store import open_store
+from app.wiring.policy_files import load_policy
+from app.wiring.settings import Settings
 
 NEEDED = ("CONDUCT_GITHUB_API_URL", "CONDUCT_APP_ID", "CONDUCT_APP_PRIVATE_KEY")
 

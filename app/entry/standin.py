@@ -8,9 +8,9 @@ from pathlib import Path
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 
-from app.github.sandbox import SandboxState, create_app
-from app.local import APP_ID, app_key, install, seed
-from app.policy_files import load_policy
+from app.standin import SandboxState, create_app
+from app.wiring.local import APP_ID, app_key, install, seed
+from app.wiring.policy_files import load_policy
 
 
 def _key(path: Path) -> tuple[str, str]:

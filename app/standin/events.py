@@ -3,46 +3,53 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from . import shapes
 from .ids import iso, node_id
 from .model import Comment, Discussion, Issue, Repo, Run, Workflow
 from .shapes import Base
 
-if TYPE_CHECKING:
-    from .state import SandboxState
+
+class World(Protocol):
+    """What the payload builders read of the stand-in's state (kept here so events.py needs no state.py)."""
+
+    orgs: dict[str, Any]
+    users: dict[str, Any]
+    webhooks: Any
+
+    def installation_for(self, owner: str) -> Any: ...
 
 
 def open_issues(repo: Repo) -> int:
     return sum(1 for i in repo.issues.values() if i.state == "open")
 
 
-def association(state: SandboxState, repo: Repo, login: str) -> str:
+def association(state: World, repo: Repo, login: str) -> str:
     if login == repo.owner:
         return "OWNER"
     org = state.orgs.get(repo.owner)
     return "MEMBER" if org is not None and login in org.members else "NONE"
 
 
-def repository(state: SandboxState, b: Base, repo: Repo) -> dict:
+def repository(state: World, b: Base, repo: Repo) -> dict:
     return shapes.repo(b, state.users[repo.owner], repo, open_issues(repo))
 
 
-def issue_json(state: SandboxState, b: Base, repo: Repo, issue: Issue) -> dict:
+def issue_json(state: World, b: Base, repo: Repo, issue: Issue) -> dict:
     return shapes.issue(b, state.users, repo, issue, association(state, repo, issue.user))
 
 
-def comment_json(state: SandboxState, b: Base, repo: Repo, comment: Comment) -> dict:
+def comment_json(state: World, b: Base, repo: Repo, comment: Comment) -> dict:
     return shapes.comment(b, state.users, repo, comment, association(state, repo, comment.user))
 
 
-def discussion_json(state: SandboxState, b: Base, repo: Repo, disc: Discussion) -> dict:
+def discussion_json(state: World, b: Base, repo: Repo, disc: Discussion) -> dict:
     return shapes.discussion(b, state.users, repo, disc, association(state, repo, disc.user))
 
 
 def emit(
-    state: SandboxState, b: Base, event: str, action: str | None, repo: Repo, sender: str, **body
+    state: World, b: Base, event: str, action: str | None, repo: Repo, sender: str, **body
 ) -> None:
     """Send `event` for something that happened in `repo`, done by `sender`."""
     payload: dict = ({"action": action} if action else {}) | body
@@ -69,7 +76,7 @@ def display_title(wf: Workflow, run: Run) -> str:
     return _OTHER.sub("", filled)
 
 
-def run_json(state: SandboxState, b: Base, repo: Repo, run: Run) -> dict:
+def run_json(state: World, b: Base, repo: Repo, run: Run) -> dict:
     wf = next(w for w in repo.workflows.values() if w.id == run.workflow_id)
     data = shapes.workflow_run(
         b, state.users, repo, state.users[repo.owner], run, wf.path, wf.name, open_issues(repo)

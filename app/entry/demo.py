@@ -21,8 +21,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from app.local import API, LocalWorld, build_world
-from app.policy_files import load_policy
 from app.polls import client
 from app.polls.verifier import recount_file
 from app.sanctions.desk import Desk
@@ -34,6 +32,8 @@ from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes
 from app.web.pages import Pages
 from app.web.results import result_routes
+from app.wiring.local import API, LocalWorld, build_world
+from app.wiring.policy_files import load_policy
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PUBLIC_URL = "http://desk.local"
@@ -362,7 +362,7 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
             sign_in_secret = secrets.token_hex(32)
             sign_in = SignIn(sign_in_secret, PUBLIC_URL, authorize=lambda r, s: "", exchange=None)
             box = {}
-            pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parent.parent / ".github" /
+            pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parents[2] / ".github" /
                           "ISSUE_TEMPLATE", sign_in_secret)
             world = await build_world(policy, store, now=clock,
                                       extra_routes=[*pages.routes(), *result_routes(store),

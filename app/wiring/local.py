@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
 from app.github.client import ClientOptions, WritePacer, app_client, token_client
-from app.github.sandbox import SandboxState, create_app
 from app.service.casefile import Identity
 from app.service.router import Router
+from app.standin import SandboxState, create_app
 from app.web.server import create_app as create_service
 
 API = "http://github.local/"
@@ -78,7 +78,7 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
 
 def _run_name(workflow: str) -> str | None:
     """The `run-name:` of one of this project's workflows, as GitHub would show it for each run."""
-    path = Path(__file__).resolve().parent.parent / ".github" / "workflows" / workflow
+    path = Path(__file__).resolve().parents[2] / ".github" / "workflows" / workflow
     if not path.exists():
         return None
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("run-name")
@@ -91,7 +91,7 @@ def _grant(state: SandboxState, repo: str, role, permission: str) -> None:
         state.add_collaborator(repo, login, permission)
 
 
-MANIFEST = Path(__file__).resolve().parent.parent / ".github" / "app-manifest.json"
+MANIFEST = Path(__file__).resolve().parents[2] / ".github" / "app-manifest.json"
 
 
 def install(state: SandboxState, policy: Policy) -> None:

@@ -14,13 +14,13 @@ def _policy_dir(args) -> Path:
 
 
 def _cmd_demo(args) -> int:
-    from app import demo
+    from app.entry import demo
 
     return demo.main(sys.stdout, as_json=args.json, policy_dir=_policy_dir(args))
 
 
 def _cmd_policy_check(args) -> int:
-    from app.policy_files import load_policy
+    from app.wiring.policy_files import load_policy
 
     try:
         policy = load_policy(_policy_dir(args))
@@ -34,8 +34,8 @@ def _cmd_policy_check(args) -> int:
 
 
 def _cmd_policy_render(args) -> int:
-    from app.policy_files import load_policy
-    from app.policy_page import render_policy_page
+    from app.render.policy_page import render_policy_page
+    from app.wiring.policy_files import load_policy
 
     try:
         page = render_policy_page(load_policy(_policy_dir(args)))
@@ -50,7 +50,7 @@ def _cmd_policy_render(args) -> int:
 
 
 def _cmd_stages(args) -> int:
-    from app.readme_blocks import blocks, rewrite
+    from app.render.readme import blocks, rewrite
 
     if not args.readme:
         print(blocks()["stages"])
@@ -73,7 +73,7 @@ def _with_runtime(work) -> int:
     """Run one workflow command against GitHub as configured in the environment."""
     import asyncio
 
-    from app import runtime
+    from app.wiring import runtime
 
     async def main() -> int:
         try:
@@ -134,13 +134,13 @@ def _cmd_vote(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    from app.serve import serve
+    from app.entry.serve import serve
 
     return serve(args.host, args.port)
 
 
 def _cmd_sandbox_github(args) -> int:
-    from app.sandbox_cli import run_sandbox
+    from app.entry.standin import run_sandbox
 
     return run_sandbox(port=args.port, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
                        app_key_file=args.app_key_file, policy_dir=_policy_dir(args))
@@ -149,9 +149,9 @@ def _cmd_sandbox_github(args) -> int:
 def _cmd_setup(args) -> int:
     import asyncio
 
-    from app.config import DEFAULT_GITHUB_API_URL
-    from app.policy_files import load_policy
     from app.setup import Options, setup_command
+    from app.wiring.policy_files import load_policy
+    from app.wiring.settings import DEFAULT_GITHUB_API_URL
 
     token = os.environ.get("CONDUCT_SETUP_TOKEN")
     if not token:
@@ -187,8 +187,8 @@ def _cmd_sanction_apply(args) -> int:
 def _cmd_report(args) -> int:
     from datetime import date
 
-    from app.policy_files import load_policy
-    from app.report_render import render_report, render_report_chart
+    from app.render.report import render_report, render_report_chart
+    from app.wiring.policy_files import load_policy
 
     try:
         start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
@@ -197,7 +197,7 @@ def _cmd_report(args) -> int:
         return 2
     policy = load_policy(_policy_dir(args))
     if args.demo:
-        from app.demo import demo_cases
+        from app.entry.demo import demo_cases
 
         cases = demo_cases(_policy_dir(args))
     else:

@@ -173,7 +173,7 @@ def render_chart_svg(report: Report) -> str:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     # HTML escapes everything it is given; Markdown carries only our own labels and numbers.
-    env = Environment(loader=PackageLoader("app", "templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("app.render", "templates"), undefined=StrictUndefined,
                       autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["cell"] = cell_text

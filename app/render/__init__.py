@@ -24,7 +24,7 @@ def duration(value: timedelta) -> str:
 def environment() -> Environment:
     # Markdown, not HTML: autoescape stays off here, and text copied from reporters is neutralised
     # before it ever reaches a template.
-    env = Environment(loader=PackageLoader("app", "templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("app.render", "templates"), undefined=StrictUndefined,
                       keep_trailing_newline=True, autoescape=False, trim_blocks=False)
     env.filters["when"] = when
     env.filters["duration"] = duration

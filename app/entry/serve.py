@@ -8,13 +8,13 @@ from pathlib import Path
 
 import uvicorn
 
-from app import runtime
 from app.github.signin import authorize_url, login_from_code
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
 from app.web.pages import Pages
 from app.web.results import result_routes
 from app.web.server import create_app
+from app.wiring import runtime
 
 REQUIRED = (*runtime.NEEDED, "CONDUCT_WEBHOOK_SECRET", "CONDUCT_SESSION_SECRET", "CONDUCT_OAUTH_CLIENT_ID",
             "CONDUCT_OAUTH_CLIENT_SECRET")
