@@ -141,7 +141,7 @@ async def test_every_operation_the_code_sends_is_in_the_permission_table(app_ops
 
 async def test_manifest_permissions_are_exactly_what_the_app_uses(app_ops, world):
     manifest = load_manifest()
-    assert manifest["default_permissions"] == permissions.app_permissions(app_ops)
+    assert manifest["default_permissions"] == permissions.app_permissions(app_ops, events=manifest["default_events"])
     # Setup's person-only operations (files, secrets, variables, repository access) would widen it:
     # they stay out, because an owner's token sends them, not the App.
     setup_ops = await setup_operations(world)
@@ -158,6 +158,10 @@ def test_manifest_events_are_the_ones_the_webhook_handles():
     for event in manifest["default_events"]:
         # GitHub refuses an event subscription without the permission behind it.
         assert permissions.EVENT_PERMISSION[event] in manifest["default_permissions"]
+    # The SC's review reaches the app only with "Deployments" (GitHub's deployment_review entry says so);
+    # the review history the approval path reads (actions/get-reviews-for-run) is under "Actions".
+    assert manifest["default_permissions"]["deployments"] == "read"
+    assert permissions.need("actions/get-reviews-for-run").permission == "actions"
 
 
 def test_manifest_is_a_private_app_whose_urls_are_the_services_routes():

@@ -144,11 +144,14 @@ GRAPHQL_OPS: Mapping[str, Need] = {
     "organization.teams": _r("members", GRAPHQL),
 }
 
-# Events the manifest subscribes to, and the permission GitHub requires for each subscription.
+# Events the manifest subscribes to, and the permission GitHub requires for each subscription (the event's
+# entry in GitHub's "Webhook events and payloads": "To subscribe to this event, a GitHub App must have at
+# least read-level access for the ... permission"). deployment_review needs "Deployments", not "Actions":
+# without it GitHub never sends the SC's review, and a rejection would only be seen when it expires.
 EVENT_PERMISSION: Mapping[str, str] = {
     "issues": "issues",
     "issue_comment": "issues",
-    "deployment_review": "actions",
+    "deployment_review": "deployments",
     "workflow_run": "actions",
     "discussion": "discussions",
     "discussion_comment": "discussions",
@@ -184,14 +187,14 @@ def union(needs: Iterable[Need]) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def app_permissions(operations: Iterable[str], *, optional: Iterable[str] = ()) -> dict[str, str]:
-    """What the App (not setup's person) needs for `operations`; optional ones only if switched on."""
+def app_permissions(operations: Iterable[str], *, events: Iterable[str] = (),
+                    optional: Iterable[str] = ()) -> dict[str, str]:
+    """What the App (not setup's person) needs for `operations` and to receive `events`; optional
+    operations only if switched on. An event needs its permission at read level."""
     switched = set(optional)
-    return union(
-        n
-        for n in (need(op) for op in operations)
-        if not n.setup_only and (not n.optional or n.optional in switched)
-    )
+    wanted = [n for n in map(need, operations) if not n.setup_only and (not n.optional or n.optional in switched)]
+    wanted += [Need(EVENT_PERMISSION[event], "read", REFERENCE) for event in events]
+    return union(wanted)
 
 
 def satisfies(granted: Mapping[str, str], wanted: Mapping[str, str]) -> dict[str, str]:

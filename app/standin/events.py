@@ -48,16 +48,37 @@ def discussion_json(state: World, b: Base, repo: Repo, disc: Discussion) -> dict
     return shapes.discussion(b, state.users, repo, disc, association(state, repo, disc.user))
 
 
+# The permission GitHub requires of an App for each event ("Webhook events and payloads": "To subscribe to
+# this event, a GitHub App must have at least read-level access for the ... permission").
+EVENT_PERMISSION = {
+    "issues": "issues", "issue_comment": "issues", "discussion": "discussions",
+    "discussion_comment": "discussions", "workflow_run": "actions", "deployment_review": "deployments",
+}
+
+
+def delivered(inst: Any, event: str) -> bool:
+    """GitHub sends the App only events it subscribed to and holds the permission for; an installation
+    with the stand-in's defaults (no recorded choice) gets everything."""
+    if inst is None:
+        return True
+    if inst.events is not None and event not in inst.events:
+        return False
+    needed = EVENT_PERMISSION.get(event)
+    return needed is None or inst.permissions is None or needed in inst.permissions
+
+
 def emit(
     state: World, b: Base, event: str, action: str | None, repo: Repo, sender: str, **body
 ) -> None:
     """Send `event` for something that happened in `repo`, done by `sender`."""
+    inst = state.installation_for(repo.owner)
+    if not delivered(inst, event):
+        return
     payload: dict = ({"action": action} if action else {}) | body
     payload["repository"] = repository(state, b, repo)
     if repo.owner in state.orgs:
         payload["organization"] = shapes.org(b, state.orgs[repo.owner])
     payload["sender"] = shapes.user(b, state.users[sender])
-    inst = state.installation_for(repo.owner)
     if inst is not None:
         payload["installation"] = {"id": inst.id, "node_id": node_id("IntegrationInstallation", inst.id)}
     state.webhooks.emit(event, payload)
