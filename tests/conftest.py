@@ -138,3 +138,13 @@ def store(database_url):
     opened = open_store(database_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on a local port, keeping what it accepts (see tests/smtp_box.py)."""
+    from smtp_box import Mailbox
+
+    box = Mailbox().start()
+    yield box
+    box.stop()

@@ -21,6 +21,7 @@ from app.github.payloads import (
     parse_payload,
 )
 from app.github.port import GitHubPort
+from app.notices.mailer import Mailer
 from app.render import render
 from app.service import casefile, intake
 from app.service.casefile import CaseFile, Identity
@@ -37,14 +38,16 @@ class Router:
     """The worker's handler: one delivery in, its effects carried out through the port."""
 
     def __init__(self, github: GitHubPort, policy: Policy, store, me: Identity,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), public_url: str = "http://127.0.0.1:8000",
+                 mailer: Mailer | None = None):
         self.github, self.policy, self.store, self.me, self.now = github, policy, store, me, now
+        self.public_url, self.mailer = public_url, mailer
 
     async def __call__(self, delivery: Delivery) -> None:
         payload = parse_payload(delivery.event, json.loads(delivery.payload))
         if payload is None or (payload.repository is None and not isinstance(payload, DeploymentReviewEvent)):
             return
-        ctx = Context.make(self.github, self.policy, self.store, self.me, self.now())
+        ctx = Context.make(self.github, self.policy, self.store, self.me, self.now(), self.public_url, self.mailer)
         places = self.policy.roles.places
         repo = payload.repository.full_name if payload.repository else ""
         if self._from_me(payload):

@@ -116,6 +116,32 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "when an effect was claimed, so a dead worker's claim can be checked and taken over", (
         "ALTER TABLE effects ADD COLUMN claimed_at {ts}",
     )),
+    Migration(7, "e-mail addresses for notices, and the notices outbox", (
+        # Addresses live here only, never on GitHub. `source` says who gave it: the person's own
+        # GitHub sign-in (their verified primary address) or a mediator.
+        """CREATE TABLE addresses (
+            login TEXT PRIMARY KEY,
+            email TEXT,
+            source TEXT CHECK (source IN ('github', 'mediator')),
+            notices_off BOOLEAN NOT NULL DEFAULT FALSE,
+            updated_at {ts} NOT NULL
+        ){without_rowid}""",
+        # One row per notice, keyed by what it is about, so a notice is sent once however often the
+        # event is handled. The body carries no case text (the notices module builds it from a kind).
+        """CREATE TABLE notices (
+            notice_key TEXT PRIMARY KEY,
+            login TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('waiting', 'sent', 'failed', 'no-address', 'no-mailer', 'off')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_class TEXT,
+            created_at {ts} NOT NULL,
+            sent_at {ts}
+        )""",
+        "CREATE INDEX notices_status ON notices (status, created_at)",
+    )),
 )
 
 _DIALECT_WORDS = {

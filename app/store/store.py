@@ -9,11 +9,12 @@ from .engine import make_engine
 from .keys import KeyStore
 from .ledger import LedgerStore
 from .migrations import migrate
+from .notices import NoticeStore
 from .polls import PollStore
 
 
-class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore):
-    """Deliveries, effects, polls, ballots, poll keys and sanctions; each part lives in its own module."""
+class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore, NoticeStore):
+    """Deliveries, effects, polls, ballots, poll keys, sanctions and notices; each part in its own module."""
 
 
 def open_store(url: str) -> Store:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
 from app.github.client import app_client
+from app.notices.mailer import Mailer
 from app.service.casefile import Identity
 from app.service.context import Context
 from app.service.router import Router
@@ -33,7 +34,11 @@ class Runtime:
 
     def context(self, now: datetime | None = None) -> Context:
         return Context.make(self.github, self.policy, self.store, self.me, now or datetime.now(UTC),
-                            self.settings.public_url)
+                            self.settings.public_url, self.mailer)
+
+    @property
+    def mailer(self) -> Mailer | None:
+        return self.router.mailer
 
 
 async def from_env(env: dict[str, str] | None = None) -> Runtime:
@@ -48,4 +53,6 @@ async def from_env(env: dict[str, str] | None = None) -> Runtime:
                                                settings.app_private_key, settings.github_api_url)
     github = GitHubAdapter(client, installation_id=installation_id)
     me = Identity(int(settings.app_id), env.get("CONDUCT_APP_BOT_LOGIN", "conduct-desk[bot]"))
-    return Runtime(settings, policy, store, github, me, Router(github, policy, store, me))
+    mailer = Mailer(settings.smtp) if settings.smtp else None
+    return Runtime(settings, policy, store, github, me,
+                   Router(github, policy, store, me, public_url=settings.public_url, mailer=mailer))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from app.notices.mailer import SmtpSettings
+
 DEFAULT_DATABASE_URL = "sqlite:///conduct.sqlite3"
 DEFAULT_GITHUB_API_URL = "https://api.github.com/"
 
@@ -18,6 +20,7 @@ class Settings:
     policy_dir: str = "policy"
     public_url: str = "http://127.0.0.1:8000"
     session_secret: str = ""
+    smtp: SmtpSettings | None = None  # None: no e-mail; each case tells the mediators to hand links over
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -31,4 +34,5 @@ class Settings:
             policy_dir=env.get("CONDUCT_POLICY_DIR") or "policy",
             public_url=(env.get("CONDUCT_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             session_secret=env.get("CONDUCT_SESSION_SECRET", ""),
+            smtp=SmtpSettings.from_env(env),
         )
