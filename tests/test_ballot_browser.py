@@ -1,5 +1,7 @@
 """The ballot pages in Chromium, against real servers: sign in through the GitHub stand-in, get a ballot,
-vote and revote from a fresh context with no cookies, close the poll, find the receipt in the result."""
+vote and revote (in the same browser, as most voters will), close the poll, find the receipt in the result.
+Every request of the flow is recorded where the service receives it: the vote page and the cast carry no
+cookie and no referer."""
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +21,7 @@ from app.polls.ids import to_slug
 from app.polls.opening import open_poll
 from app.standin import SandboxState
 from app.standin import create_app as create_sandbox
-from app.web.auth import SignIn
+from app.web.auth import SESSION_COOKIE, SIGNED_IN_PATHS, SignIn
 from app.web.ballot import ballot_routes
 
 pytestmark = pytest.mark.browser
@@ -55,8 +57,29 @@ class Served:
         self.sock.close()
 
 
+class Received:
+    """ASGI middleware keeping each request's method, path and headers as the service received them."""
+
+    def __init__(self, app):
+        self.app, self.requests = app, []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            self.requests.append((scope["method"], scope["path"],
+                                  {k.decode().lower(): v.decode() for k, v in scope["headers"]}))
+        await self.app(scope, receive, send)
+
+    def to(self, method: str, suffix: str) -> list[dict]:
+        return [headers for m, path, headers in self.requests if m == method and path.endswith(suffix)]
+
+
 @pytest.fixture
-def servers(store):
+def received():
+    return {}
+
+
+@pytest.fixture
+def servers(store, received):
     sandbox_state = SandboxState()
     for login in VOTERS:
         sandbox_state.add_user(login)
@@ -70,7 +93,8 @@ def servers(store):
     )
     try:
         github.start(create_sandbox(sandbox_state))
-        desk.start(Starlette(routes=[*sign_in.routes(), *ballot_routes(store, sign_in)]))
+        received["desk"] = Received(Starlette(routes=[*sign_in.routes(), *ballot_routes(store, sign_in)]))
+        desk.start(received["desk"])
         yield desk.url
     finally:
         desk.stop()
@@ -88,17 +112,19 @@ def browser():
         browser.close()
 
 
-def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser, store):
+def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser, store, received):
     the_policy = policy()
     opened = open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC),
                        public_url=servers, key_bits=TEST_KEY_BITS)
     slug = to_slug(opened.poll_id)
 
-    signed_in = browser.new_context()
-    page = signed_in.new_page()
-    page.goto(f"{servers}/polls/{slug}/ballot")
+    context = browser.new_context()
+    sent = []  # every request Chromium made, with the headers it says it sent
+    context.on("request", lambda request: sent.append((request.method, request.url, request.all_headers())))
+    page = context.new_page()
+    page.goto(f"{servers}/ballot/{slug}")
     page.get_by_role("link", name="voter-3").click()  # the stand-in's "sign in as" chooser
-    page.wait_for_url(f"{servers}/polls/{slug}/ballot")
+    page.wait_for_url(f"{servers}/ballot/{slug}")
     page.get_by_role("button", name="Get my ballot").click()
     page.locator("#ballot").wait_for(state="visible")
     link = page.locator("#ballot-url").input_value()
@@ -107,13 +133,18 @@ def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser,
     page.reload()
     page.get_by_role("button", name="Get my ballot").click()
     page.locator("#error", has_text="already signed").wait_for()
-    signed_in.close()
+    # The session cookie exists, and only for the signed-in pages.
+    cookies = context.cookies()
+    assert cookies and {cookie["path"] for cookie in cookies if cookie["name"] == SESSION_COOKIE} == set(
+        SIGNED_IN_PATHS)
 
-    anonymous = browser.new_context()
-    sent_cookies = []
-    anonymous.on("request", lambda request: sent_cookies.append(request.headers.get("cookie")))
-    vote = anonymous.new_page()
-    vote.goto(link)
+    # Voting from the very browser that got the ballot, and following the page's own link: the worst case.
+    page.reload()
+    with context.expect_page() as new_tab:
+        page.evaluate("link => { const a = document.getElementById('ballot-link'); a.href = link; "
+                      "a.hidden = false; document.getElementById('ballot').hidden = false; }", link)
+        page.get_by_role("link", name="Vote now in a new tab").click()
+    vote = new_tab.value
     vote.get_by_label("A formal private warning").check()
     vote.get_by_role("button", name="Cast my vote").click()
     vote.get_by_text("Your vote was recorded: A formal private warning.").wait_for()
@@ -122,8 +153,18 @@ def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser,
     vote.get_by_role("button", name="Cast my vote").click()
     vote.get_by_text("Your vote was changed to: A temporary ban.").wait_for()
     assert vote.locator("#receipt").inner_text() == receipt
-    assert anonymous.cookies() == [] and set(sent_cookies) == {None}
-    anonymous.close()
+    context.close()
+
+    desk = received["desk"]
+    vote_pages, casts = desk.to("GET", f"/polls/{slug}/vote"), desk.to("POST", f"/polls/{slug}/cast")
+    assert len(vote_pages) == 1 and len(casts) == 2
+    signing = desk.to("POST", f"/ballot/{slug}/sign")
+    assert signing and all(SESSION_COOKIE in headers.get("cookie", "") for headers in signing)  # it was there
+    for headers in [*vote_pages, *casts]:
+        assert "cookie" not in headers and "referer" not in headers
+        assert "authorization" not in headers
+    chromium_said = [headers for method, url, headers in sent if f"/polls/{slug}/" in url]
+    assert chromium_said and all("cookie" not in h and "referer" not in h for h in chromium_said)
 
     closed = close_due_polls(store, opened.terms.deadline)
     ballots = {ballot["receipt"]: ballot["choice"] for ballot in closed[0].result["ballots"]}

@@ -47,7 +47,7 @@ def test_the_discussion_post_has_the_summary_options_deadline_link_and_key(store
     for action in ("warning", "temporary-ban"):
         assert POLICY.action(action).title in body and POLICY.action(action).description in body
     assert "2026-05-07 10:00 UTC" in body
-    assert opened.ballot_url == f"{SERVICE}/polls/C-2026-014-1/ballot" and opened.ballot_url in body
+    assert opened.ballot_url == f"{SERVICE}/ballot/C-2026-014-1" and opened.ballot_url in body
     assert opened.terms.public_key.strip() in body
     assert opened.event.poll == opened.poll_id and opened.event.deadline_text == "2026-05-07 10:00 UTC"
     assert opened.event.id == f"poll-opened:{opened.poll_id}"
@@ -73,7 +73,7 @@ def test_a_case_without_a_summary_or_voters_cannot_open(store):
 def test_the_next_poll_of_a_case_gets_the_next_number(store):
     opened = open_poll(case_for_poll(POLICY, polls=1), POLICY, store, VOTERS, T0, public_url=SERVICE,
                        key_bits=2048)
-    assert opened.poll_id == "C-2026-014/2" and opened.ballot_url.endswith("/polls/C-2026-014-2/ballot")
+    assert opened.poll_id == "C-2026-014/2" and opened.ballot_url.endswith("/ballot/C-2026-014-2")
 
 
 @pytest.mark.parametrize("poll_id", ["C-2026-014/1", "C-2026-1234/12"])

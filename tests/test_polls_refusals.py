@@ -40,7 +40,7 @@ def poll(store):
 
 def _sign(service, opened, login, body=None, headers=GOOD_HEADERS, slug=None):
     web = service.client(login)
-    return web.post(f"/polls/{slug or to_slug(opened.poll_id)}/sign",
+    return web.post(f"/ballot/{slug or to_slug(opened.poll_id)}/sign",
                     json={"blinded_msg": _blinded(opened)} if body is None else body, headers=headers)
 
 
@@ -89,7 +89,7 @@ def test_a_malformed_blinded_message_is_refused_and_does_not_use_up_the_ballot(p
 def test_a_request_that_is_not_json_is_refused(poll, store):
     service, opened = poll
     web = service.client("voter-1")
-    url = f"/polls/{to_slug(opened.poll_id)}/sign"
+    url = f"/ballot/{to_slug(opened.poll_id)}/sign"
     assert web.post(url, content="blinded_msg=x", headers={**GOOD_HEADERS, "content-type":
                     "application/x-www-form-urlencoded"}).status_code == 415
     assert web.post(url, content="{", headers={**GOOD_HEADERS, "content-type": "application/json"}
@@ -116,9 +116,9 @@ def test_no_ballot_is_signed_after_the_deadline(poll, store):
 
 def test_the_ballot_page_needs_sign_in(poll):
     service, opened = poll
-    page = service.client().get(f"/polls/{to_slug(opened.poll_id)}/ballot")
-    assert page.status_code == 303 and page.headers["location"].startswith("/login?next=/polls/")
-    signed_in = service.client("voter-1").get(f"/polls/{to_slug(opened.poll_id)}/ballot")
+    page = service.client().get(f"/ballot/{to_slug(opened.poll_id)}")
+    assert page.status_code == 303 and page.headers["location"].startswith("/login?next=/ballot/")
+    signed_in = service.client("voter-1").get(f"/ballot/{to_slug(opened.poll_id)}")
     assert signed_in.status_code == 200 and "voter-1" in signed_in.text
 
 
@@ -193,7 +193,7 @@ def test_ballot_responses_carry_no_referrer_no_cache_and_no_cookie(ballot):
         anonymous.get(f"/polls/{slug}/vote"),
         anonymous.post(f"/polls/{slug}/cast", json={"token": link.token, "prefix": link.prefix,
                                                     "signature": link.signature, "choice": "abstain"}),
-        service.client("voter-1").get(f"/polls/{slug}/ballot"),
+        service.client("voter-1").get(f"/ballot/{slug}"),
         _sign(service, opened, "voter-2"),
     ]
     for response in responses:

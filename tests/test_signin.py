@@ -39,7 +39,7 @@ def service(sandbox_app) -> tuple[TestClient, SignIn]:
         who = sign_in.require(request)
         return who if not isinstance(who, str) else PlainTextResponse(f"signed in as {who}")
 
-    app = Starlette(routes=[*sign_in.routes(), Route("/me", me)])
+    app = Starlette(routes=[*sign_in.routes(), Route("/inbox/me", me)])
     return TestClient(app, base_url="http://desk.test", follow_redirects=False), sign_in
 
 
@@ -54,22 +54,22 @@ def follow_authorize(sandbox_app, location: str, login: str) -> str:
 def test_sign_in_round_trip(sandbox):
     _, sandbox_app = sandbox
     client, _ = service(sandbox_app)
-    first = client.get("/me")
-    assert first.status_code == 303 and first.headers["location"] == "/login?next=/me"
+    first = client.get("/inbox/me")
+    assert first.status_code == 303 and first.headers["location"] == "/login?next=/inbox/me"
     to_github = client.get(first.headers["location"])
     assert to_github.headers["location"].startswith("http://sandbox.test/login/oauth/authorize?")
     back = follow_authorize(sandbox_app, to_github.headers["location"], "reporter-1")
     parts = urlsplit(back)
     assert parts.path == "/oauth/callback"
     done = client.get(f"{parts.path}?{parts.query}")
-    assert done.status_code == 303 and done.headers["location"] == "/me"
-    assert client.get("/me").text == "signed in as reporter-1"
+    assert done.status_code == 303 and done.headers["location"] == "/inbox/me"
+    assert client.get("/inbox/me").text == "signed in as reporter-1"
 
 
 def test_a_callback_with_another_state_is_refused(sandbox):
     _, sandbox_app = sandbox
     client, _ = service(sandbox_app)
-    to_github = client.get("/login?next=/me")
+    to_github = client.get("/login?next=/inbox/me")
     back = follow_authorize(sandbox_app, to_github.headers["location"], "reporter-1")
     query = parse_qs(urlsplit(back).query)
     forged = client.get("/oauth/callback", params={"code": query["code"][0], "state": "attacker-state"})
@@ -90,7 +90,7 @@ def test_a_tampered_session_is_not_a_sign_in(sandbox):
     _, sandbox_app = sandbox
     client, sign_in = service(sandbox_app)
     client.cookies.set(SESSION_COOKIE, sign_in.sessions.dumps({"login": "reporter-1"}) + "x")
-    assert client.get("/me").status_code == 303
+    assert client.get("/inbox/me").status_code == 303
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "http:/evil"])

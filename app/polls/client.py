@@ -108,7 +108,7 @@ def get_ballot(service: str, poll: str, session_cookie: str | None = None, *,
         prefix, input_msg = blindrsa.prepare(token)
         blinded, inv = blindrsa.blind(public_key, input_msg)
         answer = _answer(client.post(
-            f"{service}/polls/{slug}/sign", json={"blinded_msg": blindrsa.b64url_encode(blinded)},
+            f"{service}/ballot/{slug}/sign", json={"blinded_msg": blindrsa.b64url_encode(blinded)},
             headers={CSRF_HEADER: "1", "Cookie": f"{SESSION_COOKIE}={session_cookie}"},
         ))
     finally:

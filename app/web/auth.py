@@ -14,6 +14,11 @@ SESSION_COOKIE = "conduct_session"
 STATE_COOKIE = "conduct_oauth_state"
 SESSION_AGE = 8 * 3600
 STATE_AGE = 600
+# The session cookie goes only to the pages that need a sign-in, never to `/` and so never to the vote
+# page or the cast under /polls/: a ballot cast from the browser that got it carries no login. A new
+# signed-in page must live under one of these prefixes (a test checks every route that calls require()).
+SIGNED_IN_PATHS = ("/ballot", "/help", "/inbox", "/return", "/logout")
+STATE_PATH = "/oauth"  # the sign-in state is read by /oauth/callback alone
 
 
 class SignIn:
@@ -44,13 +49,24 @@ class SignIn:
 
     def require(self, request: Request) -> str | Response:
         """The signed-in login, or a redirect to sign in and come back here."""
+        if not signed_in_path(request.url.path):
+            # The browser would never send the cookie here, so signing in would loop; a programming error.
+            raise RuntimeError(f"{request.url.path} needs a sign-in but is outside SIGNED_IN_PATHS")
         login = self.user(request)
         if login:
             return login
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    def _cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
-        response.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.secure, samesite="lax")
+    def _cookie(self, response: Response, name: str, value: str, max_age: int, paths: tuple[str, ...]) -> None:
+        # One cookie per path: a cookie has a single Path, and a common parent would be "/".
+        for path in paths:
+            response.set_cookie(name, value, max_age=max_age, path=path, httponly=True, secure=self.secure,
+                                samesite="lax")
+
+    def _forget(self, response: Response, name: str, paths: tuple[str, ...]) -> None:
+        # "/" too: a cookie set by an earlier release, scoped to the whole site, must not outlive it.
+        for path in ("/", *paths):
+            response.delete_cookie(name, path=path, httponly=True, secure=self.secure, samesite="lax")
 
     async def login(self, request: Request) -> Response:
         next_path = request.query_params.get("next", "/")
@@ -59,7 +75,8 @@ class SignIn:
             next_path = "/"
         state = secrets.token_urlsafe(32)
         response = RedirectResponse(self.authorize(self.redirect_uri, state), status_code=303)
-        self._cookie(response, STATE_COOKIE, self.states.dumps({"state": state, "next": next_path}), STATE_AGE)
+        self._cookie(response, STATE_COOKIE, self.states.dumps({"state": state, "next": next_path}), STATE_AGE,
+                     (STATE_PATH,))
         return response
 
     async def callback(self, request: Request) -> Response:
@@ -73,14 +90,20 @@ class SignIn:
                                      status_code=400)
         login = await self.exchange(code, self.redirect_uri)
         response = RedirectResponse(expected["next"], status_code=303)
-        response.delete_cookie(STATE_COOKIE)
-        self._cookie(response, SESSION_COOKIE, self.sessions.dumps({"login": login}), SESSION_AGE)
+        self._forget(response, STATE_COOKIE, (STATE_PATH,))
+        self._forget(response, SESSION_COOKIE, ())
+        self._cookie(response, SESSION_COOKIE, self.sessions.dumps({"login": login}), SESSION_AGE, SIGNED_IN_PATHS)
         return response
 
     async def logout(self, request: Request) -> Response:
         response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        self._forget(response, SESSION_COOKIE, SIGNED_IN_PATHS)
         return response
 
     def routes(self) -> list[Route]:
         return [Route("/login", self.login), Route("/oauth/callback", self.callback), Route("/logout", self.logout)]
+
+
+def signed_in_path(path: str) -> bool:
+    """True for a path the session cookie is sent to (cookie path matching, RFC 6265 section 5.1.4)."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in SIGNED_IN_PATHS)

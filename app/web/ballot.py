@@ -1,4 +1,4 @@
-"""The ballot pages: get a blind-signed ballot (signed in), cast it (no sign-in, no cookie), poll terms."""
+"""The ballot pages: get a blind-signed ballot (signed in, /ballot/), cast it (no cookie, /polls/), poll terms."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.polls.casting import cast_ballot
 from app.polls.errors import BallotRefused
-from app.polls.ids import from_slug, to_slug
+from app.polls.ids import from_slug, to_slug, vote_path
 from app.polls.signing import sign_ballot
 from app.polls.terms import PollTerms
 from app.render import when
@@ -26,7 +26,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CSRF_HEADER = "x-conduct-ballot"
 MAX_BODY = 8 * 1024  # a blinded 4096-bit message or a cast ballot is well under 2 KiB of JSON
 
-# Every ballot response: never cached, never leaks the page address to another site, never framed.
+# Every ballot response: never cached, never sends the page address anywhere, never framed.
 # Scripts only from this origin (and none inline), so the poll data travels as inert JSON.
 _HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -49,8 +49,17 @@ def _page(template: str, status: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=_HEADERS)
 
 
-def _error(refused: BallotRefused) -> JSONResponse:
-    return JSONResponse({"error": refused.message}, status_code=refused.status, headers=_HEADERS)
+def _error(refused: BallotRefused, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": refused.message}, status_code=refused.status, headers={**_HEADERS, **(headers or {})})
+
+
+# The ballot page and the signing answer end their connection: the browser then opens a new one for the
+# vote page, so a kept-alive connection does not carry the signed-in voter over to their cast.
+_CLOSE = {"Connection": "close"}
+# What a signed-in account outside the electorate (or asking for a poll that does not exist) is told:
+# the same words either way, and nothing of the poll.
+NOT_YOURS = ("There is no ballot for you here: either no such poll exists or you are not in its electorate "
+             "(the core developers, less the people the case is about).")
 
 
 def _poll_json(terms: PollTerms) -> str:
@@ -82,9 +91,18 @@ async def _json_body(request: Request) -> dict:
     return data
 
 
+def discussion_url(store, poll_id: str) -> str | None:
+    """The poll's deliberation discussion (where the summary is), once it is posted."""
+    posted = store.effect_result(f"discussion:{poll_id}")
+    try:
+        return json.loads(posted).get("url") if posted else None
+    except (ValueError, AttributeError):
+        return None
+
+
 def ballot_routes(store, sign_in: SignIn, *,
                   clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[BaseRoute]:
-    """The routes under /polls/{poll}/ (poll in URL form, `C-2026-014-1`)."""
+    """The routes under /ballot/{poll} and /polls/{poll}/ (poll in URL form, `C-2026-014-1`)."""
 
     def terms_of(request: Request) -> PollTerms:
         poll_id = from_slug(request.path_params["poll"])
@@ -93,17 +111,24 @@ def ballot_routes(store, sign_in: SignIn, *,
             raise BallotRefused(404, "There is no such poll.")
         return PollTerms.from_poll(poll)
 
+    def is_open(terms: PollTerms) -> bool:
+        return store.get_poll(terms.poll_id).state == "open" and clock() < terms.deadline
+
     async def ballot_page(request: Request) -> Response:
         who = sign_in.require(request)
         if not isinstance(who, str):
             return who
         try:
             terms = terms_of(request)
-        except BallotRefused as refused:
-            return _page("ballot-error.html.j2", refused.status, message=refused.message)
-        is_open = store.get_poll(terms.poll_id).state == "open" and clock() < terms.deadline
-        return _page("ballot-get.html.j2", login=who, terms=terms, deadline=when(terms.deadline),
-                     is_open=is_open, poll_json=_poll_json(terms))
+        except BallotRefused:
+            terms = None
+        if terms is None or not store.is_eligible(terms.poll_id, who):
+            return _page("ballot-error.html.j2", 404, message=NOT_YOURS)
+        page = _page("ballot-get.html.j2", login=who, terms=terms, deadline=when(terms.deadline),
+                     is_open=is_open(terms), poll_json=_poll_json(terms), vote_path=vote_path(terms.poll_id),
+                     discussion=discussion_url(store, terms.poll_id))
+        page.headers.update(_CLOSE)
+        return page
 
     async def sign(request: Request) -> Response:
         try:
@@ -119,8 +144,8 @@ def ballot_routes(store, sign_in: SignIn, *,
             data = await _json_body(request)
             blind_sig = sign_ballot(store, poll_id, login, data.get("blinded_msg"), clock())
         except BallotRefused as refused:
-            return _error(refused)
-        return JSONResponse({"blind_sig": blind_sig}, headers=_HEADERS)
+            return _error(refused, _CLOSE)
+        return JSONResponse({"blind_sig": blind_sig}, headers={**_HEADERS, **_CLOSE})
 
     async def vote_page(request: Request) -> Response:
         # No sign-in, no cookie read or set: the ballot's token in the URL fragment is the only credential,
@@ -129,8 +154,8 @@ def ballot_routes(store, sign_in: SignIn, *,
             terms = terms_of(request)
         except BallotRefused as refused:
             return _page("ballot-error.html.j2", refused.status, message=refused.message)
-        return _page("ballot-vote.html.j2", terms=terms, deadline=when(terms.deadline),
-                     poll_json=_poll_json(terms))
+        return _page("ballot-vote.html.j2", terms=terms, deadline=when(terms.deadline), is_open=is_open(terms),
+                     poll_json=_poll_json(terms), discussion=discussion_url(store, terms.poll_id))
 
     async def cast(request: Request) -> Response:
         try:
@@ -155,8 +180,10 @@ def ballot_routes(store, sign_in: SignIn, *,
     return [
         Route("/polls/static/ballot.js", static("ballot.js")),
         Route("/polls/static/blindrsa.js", static("blindrsa.js")),
-        Route("/polls/{poll}/ballot", ballot_page),
-        Route("/polls/{poll}/sign", sign, methods=["POST"]),
+        # Signed in: under /ballot/, the only place of the two the session cookie is sent to.
+        Route("/ballot/{poll}", ballot_page),
+        Route("/ballot/{poll}/sign", sign, methods=["POST"]),
+        # Anonymous: under /polls/, which no cookie of this service reaches.
         Route("/polls/{poll}/vote", vote_page),
         Route("/polls/{poll}/cast", cast, methods=["POST"]),
         Route("/polls/{poll}/terms", terms),

@@ -15,10 +15,14 @@ function show(id, text) {
   return element;
 }
 
-async function postJson(path, body, headers = {}) {
+// `credentials` is 'same-origin' only for asking for a signature, which needs the sign-in; a cast is sent
+// with 'omit', so no cookie of any path goes with it, and with no referrer.
+async function postJson(path, body, { headers = {}, credentials = 'omit' } = {}) {
   const response = await fetch(path, {
     method: 'POST',
-    credentials: 'same-origin',
+    credentials,
+    referrerPolicy: 'no-referrer',
+    cache: 'no-store',
     headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
@@ -44,8 +48,8 @@ async function getBallot(button) {
     const { prefix, inputMsg } = blindrsa.prepare(token);
     const { blindedMsg, inv } = await blindrsa.blind(publicKey, inputMsg);
     // The custom header proves the request comes from this page (a cross-site form cannot set it).
-    const answer = await postJson(`/polls/${poll.slug}/sign`,
-      { blinded_msg: blindrsa.b64urlEncode(blindedMsg) }, { 'X-Conduct-Ballot': '1' });
+    const answer = await postJson(`/ballot/${poll.slug}/sign`, { blinded_msg: blindrsa.b64urlEncode(blindedMsg) },
+      { headers: { 'X-Conduct-Ballot': '1' }, credentials: 'same-origin' });
     const signature = await blindrsa.finalize(publicKey, inputMsg, blindrsa.b64urlDecode(answer.blind_sig), inv);
     const fragment = new URLSearchParams({
       t: blindrsa.b64urlEncode(token),
