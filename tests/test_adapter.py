@@ -19,6 +19,7 @@ from githubkit.response import Response as KitResponse
 
 from app.github.adapter import GitHubAdapter, marker, with_marker
 from app.github.client import (
+    DEFAULT_API_VERSION,
     ClientOptions,
     GitHubSettings,
     PacingThrottler,
@@ -56,6 +57,7 @@ class Exchange:
     body: Any
     status: int = 0
     response: Any = None
+    api_version: str | None = None
 
 
 @dataclass
@@ -69,7 +71,13 @@ class Recorder:
         body = json.loads(raw) if raw else None
         path = request.url.raw_path.decode().split("?", 1)[0]
         self.exchanges.append(
-            Exchange(request.method, path, dict(parse_qsl(request.url.query.decode())), body)
+            Exchange(
+                request.method,
+                path,
+                dict(parse_qsl(request.url.query.decode())),
+                body,
+                api_version=request.headers.get("x-github-api-version"),
+            )
         )
 
     async def on_response(self, response: httpx.Response) -> None:
@@ -171,6 +179,12 @@ async def test_every_request_matches_githubs_description(app_key):
     results = await rc.run_steps(gh, target, Mark)
 
     assert contract_problems(recorder.exchanges) == []
+    # Every REST request names the pinned API version, the one the descriptions above are written for.
+    rest = [e for e in recorder.exchanges if not e.path.endswith("/graphql")]
+    assert {e.api_version for e in rest} == {DEFAULT_API_VERSION} == {"2022-11-28"}
+    assert set(state.api_versions_seen) == {DEFAULT_API_VERSION}
+    # The bot login came from the App itself.
+    assert recorder.count("GET", "/app") == 1 and gh.bot_login == "conduct-desk[bot]"
     # Every step reached GitHub, and the only failures were the two the adapter expects and absorbs: the
     # label lookup before creating it, and removing a label the issue no longer has.
     assert all(per_step[s.name] for s in rc.STEPS)
@@ -432,6 +446,47 @@ async def test_writes_are_serialised_at_least_a_second_apart_and_reads_are_not_p
     ]
     assert all(b - a >= 1.0 for a, b in zip(writes, writes[1:], strict=False))
     assert len(slept) == 2  # the PATCH and the mutation waited; the GET, query and token fetch did not
+
+
+# --------------------------------------------------------------------------- GitHub Enterprise Server
+
+
+async def test_enterprise_server_accepts_the_pinned_version_and_refuses_githubkits_default(app_key):
+    state = _world(app_key)
+    transport = httpx.ASGITransport(app=create_app(state))
+    ghes = "http://ghes.test/api/v3/"
+    recorder = Recorder()
+    gh = await GitHubAdapter.for_org(_settings(app_key, ghes), "acme", _options(recorder, transport))
+    assert (await gh.get_user("mediator-1")).login == "mediator-1"
+    assert {e.api_version for e in recorder.exchanges} == {"2022-11-28"}
+    assert all(e.path.startswith("/api/v3/") for e in recorder.exchanges)
+
+    # What githubkit 0.16 sends unpinned: GitHub Enterprise Server 3.19 answers 400, before anything else.
+    unpinned = GitHubSettings(api_url=ghes, app_id=rc.Target().app_id, private_key=app_key[0],
+                              api_version="2026-03-10")
+    with pytest.raises(Invalid) as refused:
+        await GitHubAdapter.for_org(unpinned, "acme", _options(Recorder(), transport))
+    assert refused.value.status == 400
+    # github.com itself serves both calendar versions.
+    dotcom = GitHubSettings(api_url="http://sandbox.test/", app_id=rc.Target().app_id, private_key=app_key[0],
+                            api_version="2026-03-10")
+    assert (await GitHubAdapter.for_org(dotcom, "acme", _options(Recorder(), transport))).bot_login
+
+
+def test_the_api_version_is_configured_from_the_environment():
+    assert settings_from_env({}).api_version == "2022-11-28"
+    assert settings_from_env({"CONDUCT_GITHUB_API_VERSION": "2026-03-10"}).api_version == "2026-03-10"
+
+
+async def test_a_renamed_app_learns_its_bot_login_from_github(app_key):
+    state = SandboxState()
+    target = rc.Target()
+    state.add_org(target.org)
+    state.register_app(target.app_id, app_key[1], slug="community-care")
+    state.install_app(target.app_id, target.org, 77)
+    transport = httpx.ASGITransport(app=create_app(state))
+    gh = await GitHubAdapter.for_org(_settings(app_key), target.org, _options(Recorder(), transport))
+    assert gh.bot_login == "community-care[bot]" == state.apps[target.app_id].bot
 
 
 async def test_the_adapter_paces_its_writes(app_key):

@@ -49,6 +49,17 @@ def test_demo_json_lines_are_the_same_story():
     assert [r["at"] for r in records if r["type"] == "step"] == sorted(r["at"] for r in records if r["type"] == "step")
 
 
+def test_an_app_with_another_name_recognises_its_own_comments_through_the_whole_story():
+    # GitHub's App names are unique, so a community may have to call its App something else; the stand-in
+    # then writes as `community-care[bot]`, with no `performed_via_github_app` on issue comments.
+    out = io.StringIO()
+    assert demo_main(out, app_slug="community-care") == 0
+    text = out.getvalue()
+    assert "[C-2026-002] escalated → polling  (by system, poll-opened)" in text
+    assert "[C-2026-002] action → closed  (by system, sanction-ended)" in text
+    assert "conduct-desk[bot]" not in text
+
+
 def test_the_report_on_the_demo_s_data_suppresses_small_counts_and_names_nobody(capsys, tmp_path):
     out = tmp_path / "report.md"
     assert main(["report", "--from", "2026-03-01", "--to", "2026-05-01", "--demo", "--out", str(out)]) == 0

@@ -32,7 +32,7 @@ from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes
 from app.web.pages import Pages
 from app.web.results import result_routes
-from app.wiring.local import API, LocalWorld, build_world
+from app.wiring.local import API, APP_SLUG, LocalWorld, build_world
 from app.wiring.policy_files import load_policy
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -124,7 +124,7 @@ class Script:
         for repo_name, repo in state.repos.items():
             for number in sorted(repo.issues):
                 for comment in state.comments_of(repo, number):
-                    if comment.id in self.timeline.seen_comments or comment.user != "conduct-desk[bot]":
+                    if comment.id in self.timeline.seen_comments or comment.user != self.world.github.bot_login:
                         continue
                     self.timeline.seen_comments.add(comment.id)
                     if "conduct-desk:state" in comment.body:
@@ -353,7 +353,8 @@ def cases_of(world: LocalWorld) -> list:
     return found
 
 
-async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None) -> list:
+async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None,
+                app_slug: str = APP_SLUG) -> list:
     policy = load_policy(policy_dir)
     clock = Clock(START)
     with tempfile.TemporaryDirectory() as scratch:
@@ -364,7 +365,7 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
             box = {}
             pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parents[2] / ".github" /
                           "ISSUE_TEMPLATE", sign_in_secret)
-            world = await build_world(policy, store, now=clock,
+            world = await build_world(policy, store, now=clock, app_slug=app_slug,
                                       extra_routes=[*pages.routes(), *result_routes(store),
                                                     *ballot_routes(store, sign_in, clock=clock)])
             box["ctx"] = lambda: Context.make(world.github, policy, store, world.router.me, clock.now, PUBLIC_URL)
@@ -381,8 +382,10 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
     return cases
 
 
-def main(out: TextIO, as_json: bool = False, policy_dir: str | Path = "policy", database_url: str | None = None) -> int:
-    asyncio.run(_main(out, as_json, Path(policy_dir), database_url))
+def main(out: TextIO, as_json: bool = False, policy_dir: str | Path = "policy", database_url: str | None = None,
+         app_slug: str = APP_SLUG) -> int:
+    """Run the story; `app_slug` names the stand-in's App (GitHub's App names are unique, so it may vary)."""
+    asyncio.run(_main(out, as_json, Path(policy_dir), database_url, app_slug))
     return 0
 
 

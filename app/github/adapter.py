@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from githubkit.exception import GitHubException
 from .client import (
     ClientOptions,
     GitHubSettings,
+    app_bot_login,
     app_client,
     raise_for,
     token_client,
@@ -226,10 +228,13 @@ class GitHubAdapter(GitHubPort):
         *,
         clock: Callable[[], datetime] = utcnow,
         installation_id: int | None = None,
+        bot_login: str | None = None,
     ) -> None:
         self._gh = github
         self._clock = clock
         self.installation_id = installation_id
+        # The App's own bot login, from `GET /app` (None when acting with a plain token).
+        self.bot_login = bot_login
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod
@@ -243,11 +248,13 @@ class GitHubAdapter(GitHubPort):
         cls, settings: GitHubSettings, org: str, options: ClientOptions | None = None, **kw: Any
     ) -> GitHubAdapter:
         """Act as the GitHub App's installation on `org` (or with `settings.token` when no App is set)."""
+        options = replace(options or ClientOptions(), api_version=settings.api_version)
         if settings.app_id is not None and settings.private_key:
             github, installation_id = await app_client(
                 org, settings.app_id, settings.private_key, settings.api_url, options
             )
-            return cls(github, installation_id=installation_id, **kw)
+            login = await app_bot_login(settings.app_id, settings.private_key, settings.api_url, options)
+            return cls(github, installation_id=installation_id, bot_login=login, **kw)
         if settings.token:
             return cls(token_client(settings.token, settings.api_url, options), **kw)
         raise ValueError("GitHub settings name neither an App (id and private key) nor a token")

@@ -29,6 +29,11 @@ from githubkit.typing import RetryOption
 from .errors import Forbidden, GitHubError, Invalid, NotFound, RateLimited, Unavailable
 
 DEFAULT_API_URL = "https://api.github.com/"
+# The REST API version every request names. githubkit 0.16 would send its newest (2026-03-10), which GitHub
+# Enterprise Server 3.17-3.19's descriptions do not list, and GitHub answers an unsupported version with 400.
+# 2022-11-28 is the version both github.com (supported for at least 24 months after 2026-03-10) and every
+# GitHub Enterprise Server since 3.9 accept, and the one the published descriptions are written against.
+DEFAULT_API_VERSION = "2022-11-28"
 
 # githubkit sets no timeout of its own (httpx's 5 s default applies to every phase). A webhook handler
 # must not hang on a slow GitHub, yet a write may legitimately take a few seconds to answer.
@@ -53,15 +58,17 @@ class GitHubSettings:
     app_id: int | None = None
     private_key: str | None = None  # PEM text
     token: str | None = None
+    api_version: str = DEFAULT_API_VERSION
 
     def __repr__(self) -> str:
         # Credentials must not reach logs through a repr.
-        return f"GitHubSettings(api_url={self.api_url!r}, app_id={self.app_id!r})"
+        return f"GitHubSettings(api_url={self.api_url!r}, app_id={self.app_id!r}, api_version={self.api_version!r})"
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> GitHubSettings:
     """The one place that reads the environment: `CONDUCT_GITHUB_API_URL`, `CONDUCT_APP_ID`,
-    `CONDUCT_APP_PRIVATE_KEY` (PEM text, or a path to a PEM file) and `CONDUCT_GITHUB_TOKEN`."""
+    `CONDUCT_APP_PRIVATE_KEY` (PEM text, or a path to a PEM file), `CONDUCT_GITHUB_TOKEN` and
+    `CONDUCT_GITHUB_API_VERSION`."""
     env = os.environ if env is None else env
     key = env.get("CONDUCT_APP_PRIVATE_KEY") or None
     if key and "-----BEGIN" not in key and os.path.isfile(key):
@@ -73,6 +80,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> GitHubSettings:
         app_id=int(app_id) if app_id else None,
         private_key=key,
         token=env.get("CONDUCT_GITHUB_TOKEN") or None,
+        api_version=env.get("CONDUCT_GITHUB_API_VERSION") or DEFAULT_API_VERSION,
     )
 
 
@@ -335,18 +343,36 @@ class ClientOptions:
     retry: RetryPolicy | None = None
     pacer: WritePacer | None = None
     user_agent: str = "conduct-desk"
+    api_version: str = DEFAULT_API_VERSION
+
+
+def pin_api_version(version: str) -> Callable[[httpx.Request], Awaitable[None]]:
+    """An httpx request hook that names `version` on every REST request.
+
+    githubkit writes its own default into each generated call's headers, so a client-wide header would be
+    overridden; the hook runs after, just before the request is sent. GraphQL is not versioned this way."""
+
+    async def pin(request: httpx.Request) -> None:
+        if not is_graphql(request):
+            request.headers["X-GitHub-Api-Version"] = version
+
+    return pin
 
 
 def build_github(auth: Any, api_url: str, options: ClientOptions | None = None) -> GitHub[Any]:
-    """A githubkit client with explicit timeouts, the safe retry policy, write pacing and no HTTP cache."""
+    """A githubkit client with explicit timeouts, the safe retry policy, write pacing, no HTTP cache and
+    the pinned REST API version."""
     options = options or ClientOptions()
+    hooks = {name: list(found) for name, found in (options.event_hooks or {}).items()}
+    # First, so that every other hook (a test's recorder) sees the request as it is sent.
+    hooks["request"] = [pin_api_version(options.api_version), *hooks.get("request", [])]
     return GitHub(
         auth,
         base_url=api_url,
         user_agent=options.user_agent,
         timeout=options.timeout,
         async_transport=options.transport,
-        async_event_hooks=dict(options.event_hooks) if options.event_hooks else None,
+        async_event_hooks=hooks,
         # A private cache per client: installation tokens must not leak between clients (or tests), and
         # HTTP caching is off so a GET after a write always sees GitHub's current answer.
         cache_strategy=MemCacheStrategy(),
@@ -373,6 +399,27 @@ async def installation_id_for(
     except GitHubException as exc:
         raise_for(exc, "apps/get-org-installation")
     return int(response.json()["id"])
+
+
+def bot_login_for(slug: str) -> str:
+    """The login GitHub gives an App's bot account: its slug and `[bot]`."""
+    return f"{slug}[bot]"
+
+
+async def app_bot_login(app_id: int, private_key: str, api_url: str, options: ClientOptions | None = None) -> str:
+    """`GET /app`, as the App itself: the bot login from the App's own slug.
+
+    App names are unique on GitHub, so a community may have had to choose another; a default login would
+    make the app take its own comments for someone else's."""
+    app = build_github(AppAuthStrategy(app_id, private_key), api_url, options)
+    try:
+        response = await app.rest.apps.async_get_authenticated()
+    except GitHubException as exc:
+        raise_for(exc, "apps/get-authenticated")
+    slug = (response.json() or {}).get("slug")
+    if not slug:
+        raise GitHubError("apps/get-authenticated", detail="the App has no slug")
+    return bot_login_for(str(slug))
 
 
 async def app_client(

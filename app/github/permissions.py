@@ -99,6 +99,7 @@ REST: Mapping[str, Need] = {
     "repos/get-environment": _r("actions"),
     "repos/create-or-update-environment": _w("administration"),
     # -- the App's own authentication (a JWT, not an installation token) -------------------------------
+    "apps/get-authenticated": NONE,  # GET /app: the bot login from the App's own slug
     "apps/get-org-installation": NONE,
     "apps/get-repo-installation": NONE,
     "apps/create-installation-access-token": NONE,

@@ -123,7 +123,7 @@ async def _desk_from_env(env: Mapping[str, str]) -> tuple[Desk, Identity]:
     settings = settings_from_env(env)
     github = await GitHubAdapter.for_org(settings, policy.roles.organization)
     store = open_store(env["CONDUCT_DATABASE_URL"])
-    me = Identity(settings.app_id, env.get("CONDUCT_APP_BOT_LOGIN", "conduct-desk[bot]"))
+    me = Identity(settings.app_id, github.bot_login or env.get("CONDUCT_APP_BOT_LOGIN", "conduct-desk[bot]"))
     return Desk(github, store, policy, datetime.now(UTC)), me
 
 

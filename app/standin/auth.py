@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from . import shapes
 from .http import GitHubError, base_of, bearer, not_found, state_of
-from .ids import iso
+from .ids import iso, node_id
 from .model import App, Installation
 from .state import SandboxState
 
@@ -102,6 +102,32 @@ def installation_json(request: Request, inst: Installation) -> dict:
         "suspended_by": None,
         "suspended_at": None,
     }
+
+
+async def authenticated_app(request: Request) -> Response:
+    """`GET /app`: the App the JWT belongs to, as GitHub describes an `integration`."""
+    app = _app_from_jwt(request)
+    state, b = state_of(request), base_of(request)
+    installed = next((i for i in state.installations.values() if i.app_id == app.id), None)
+    owner = state.users[installed.account if installed else app.bot]
+    return JSONResponse(
+        {
+            "id": app.id,
+            "slug": app.slug,
+            "node_id": node_id("Integration", app.id),
+            "client_id": app.client_id or f"Iv1.{app.id:016x}",
+            "owner": shapes.user(b, owner),
+            "name": app.slug,
+            "description": None,
+            "external_url": f"{b.web}/apps/{app.slug}",
+            "html_url": f"{b.web}/apps/{app.slug}",
+            "created_at": iso(owner.created_at),
+            "updated_at": iso(owner.created_at),
+            "permissions": PERMISSIONS,
+            "events": EVENTS,
+            "installations_count": sum(1 for i in state.installations.values() if i.app_id == app.id),
+        }
+    )
 
 
 async def create_access_token(request: Request) -> Response:
@@ -229,6 +255,7 @@ def _oauth_reply(request: Request, body: dict) -> Response:
 
 
 api_routes = [
+    Route("/app", authenticated_app, methods=["GET"]),
     Route("/app/installations/{installation_id}/access_tokens", create_access_token, methods=["POST"]),
     Route("/repos/{owner}/{repo}/installation", repo_installation, methods=["GET"]),
     Route("/orgs/{org}/installation", org_installation, methods=["GET"]),

@@ -18,6 +18,9 @@ SECONDARY_DOCS = (
     "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api"
     "#about-secondary-rate-limits"
 )
+DEFAULT_VERSION = "2022-11-28"  # what GitHub selects for a request that names no version
+UNSUPPORTED_VERSION = "The X-GitHub-Api-Version header names a REST API version this server does not support."
+VERSION_DOCS = "https://docs.github.com/rest/about-the-rest-api/api-versions"
 PRIMARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-primary-rate-limits"
 MESSAGES = {
     401: "Bad credentials",
@@ -50,7 +53,12 @@ class Edge:
         control = path.startswith("/_sandbox/")
         rate = self._rate_headers(scope, path, count=not control)
         rid = f"{uuid.uuid4().hex[:4].upper()}:{uuid.uuid4().hex[:6].upper()}"
-        extra = [(b"x-github-request-id", rid.encode()), (b"x-github-api-version-selected", b"2022-11-28")]
+        version = self._api_version(scope, path, control)
+        if version is None:
+            await _reply(send, 400, {"message": UNSUPPORTED_VERSION, "documentation_url": VERSION_DOCS,
+                                     "status": "400"}, [(b"x-github-request-id", rid.encode())])
+            return
+        extra = [(b"x-github-request-id", rid.encode()), (b"x-github-api-version-selected", version.encode())]
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -73,6 +81,19 @@ class Edge:
             await _reply(send_with_headers, status, {"message": MESSAGES.get(status, "Server Error")}, [])
             return
         await self._fail(fault, send_with_headers, rid, rate)
+
+    def _api_version(self, scope, path: str, control: bool) -> str | None:
+        """The version a REST request selects (2022-11-28 when it names none), or None if unsupported."""
+        asked = dict(scope.get("headers") or []).get(b"x-github-api-version")
+        named = asked.decode("latin-1").strip() if asked is not None else None
+        if control or path.endswith("/graphql") or not path.startswith("/") or path.startswith("/login/"):
+            return named or DEFAULT_VERSION
+        self.state.api_versions_seen.append(named)
+        ghes = scope["path"].startswith("/api/v3/")
+        accepted = self.state.ghes_api_versions if ghes else self.state.api_versions
+        if named is None:
+            return DEFAULT_VERSION
+        return named if named in accepted else None
 
     def _take(self, method: str, path: str) -> Fault | None:
         for fault in self.state.faults:

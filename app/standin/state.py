@@ -74,6 +74,12 @@ class SandboxState:
         self.comments: dict[tuple[str, int], list[Comment]] = {}  # (repo, issue number) -> comments
         self.faults: list[Fault] = []
         self.rate_used: dict[tuple[str, str], int] = {}
+        # The REST API versions GitHub accepts in `X-GitHub-Api-Version`: github.com serves both calendar
+        # versions; GitHub Enterprise Server 3.17-3.19 (the `/api/v3` prefix here) only 2022-11-28, as their
+        # published descriptions show. Anything else is answered 400, as GitHub documents.
+        self.api_versions: tuple[str, ...] = ("2022-11-28", "2026-03-10")
+        self.ghes_api_versions: tuple[str, ...] = ("2022-11-28",)
+        self.api_versions_seen: list[str | None] = []
         self.webhooks = WebhookDispatcher()
         # Webhooks raised by seeding helpers (no request) still need absolute URLs.
         self.base_url = "http://sandbox.test"

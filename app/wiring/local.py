@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
-from app.github.client import ClientOptions, WritePacer, app_client, token_client
+from app.github.client import ClientOptions, WritePacer, app_bot_login, app_client, token_client
 from app.service.casefile import Identity
 from app.service.router import Router
 from app.standin import SandboxState, create_app
@@ -25,7 +25,7 @@ from app.web.server import create_app as create_service
 API = "http://github.local/"
 APP_ID = 4242
 INSTALLATION_ID = 77
-BOT = "conduct-desk[bot]"
+APP_SLUG = "conduct-desk"
 
 
 @dataclass(frozen=True)
@@ -152,12 +152,12 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
                       people: People = People(), extra_routes: Iterable = (),
                       request_hook: Callable | None = None,
                       wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
-                      ) -> LocalWorld:
+                      app_slug: str = APP_SLUG) -> LocalWorld:
     now = now or (lambda: datetime.now(UTC))
     state = SandboxState(clock=now)
     seed(state, policy, people)
     private_key, public_key = app_key()
-    state.register_app(APP_ID, public_key, slug="conduct-desk", client_id="Iv1.local",
+    state.register_app(APP_ID, public_key, slug=app_slug, client_id="Iv1.local",
                        client_secret=secrets.token_hex(16))
     install(state, policy)
     webhook_secret = secrets.token_hex(20)
@@ -176,8 +176,9 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     app_options = ClientOptions(transport=app_transport, pacer=options.pacer,
                                 event_hooks={"request": [request_hook]} if request_hook else None)
     client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
-    github = GitHubAdapter(client, installation_id=INSTALLATION_ID)
-    router = Router(github, policy, store, Identity(APP_ID, BOT), now=now)
+    login = await app_bot_login(APP_ID, private_key, API, app_options)
+    github = GitHubAdapter(client, installation_id=INSTALLATION_ID, bot_login=login)
+    router = Router(github, policy, store, Identity(APP_ID, login), now=now)
     service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes),
                                  now=now)
     holder["service"] = service_app

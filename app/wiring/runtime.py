@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
-from app.github.client import app_client
+from app.github.client import ClientOptions, app_bot_login, app_client
 from app.notices.mailer import Mailer
 from app.service.casefile import Identity
 from app.service.context import Context
@@ -49,10 +49,13 @@ async def from_env(env: dict[str, str] | None = None) -> Runtime:
     settings = Settings.from_env(env)
     policy = load_policy(settings.policy_dir)
     store = open_store(settings.database_url)
+    options = ClientOptions(api_version=settings.github_api_version)
     client, installation_id = await app_client(policy.roles.organization, int(settings.app_id),
-                                               settings.app_private_key, settings.github_api_url)
-    github = GitHubAdapter(client, installation_id=installation_id)
-    me = Identity(int(settings.app_id), env.get("CONDUCT_APP_BOT_LOGIN", "conduct-desk[bot]"))
+                                               settings.app_private_key, settings.github_api_url, options)
+    # The bot login from the App itself: a community's App may be named anything GitHub still had free.
+    login = await app_bot_login(int(settings.app_id), settings.app_private_key, settings.github_api_url, options)
+    github = GitHubAdapter(client, installation_id=installation_id, bot_login=login)
+    me = Identity(int(settings.app_id), login)
     mailer = Mailer(settings.smtp) if settings.smtp else None
     return Runtime(settings, policy, store, github, me,
                    Router(github, policy, store, me, public_url=settings.public_url, mailer=mailer))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from app.github.client import DEFAULT_API_VERSION as DEFAULT_GITHUB_API_VERSION
 from app.notices.mailer import SmtpSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///conduct.sqlite3"
@@ -14,6 +15,7 @@ DEFAULT_GITHUB_API_URL = "https://api.github.com/"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     github_api_url: str | None = None  # None: use the local GitHub stand-in where a command allows it
+    github_api_version: str = DEFAULT_GITHUB_API_VERSION
     webhook_secret: str = ""
     app_id: str | None = None
     app_private_key: str | None = None
@@ -28,6 +30,7 @@ class Settings:
         return cls(
             database_url=env.get("CONDUCT_DATABASE_URL") or DEFAULT_DATABASE_URL,
             github_api_url=env.get("CONDUCT_GITHUB_API_URL") or None,
+            github_api_version=env.get("CONDUCT_GITHUB_API_VERSION") or DEFAULT_GITHUB_API_VERSION,
             webhook_secret=env.get("CONDUCT_WEBHOOK_SECRET", ""),
             app_id=env.get("CONDUCT_APP_ID") or None,
             app_private_key=env.get("CONDUCT_APP_PRIVATE_KEY") or None,
