@@ -77,7 +77,7 @@ class Walk:
 def test_a_case_resolved_in_mediation_is_listed_with_its_outcome_and_no_sanction(policy):
     walk = Walk(policy, "C-2026-001", "reporter-1", ("participant-1",), T0)
     walk.say("/conduct assign @mediator-1").say("/conduct resolve talked it through")
-    card = context_card("participant-1", [walk.case], None, walk.now + timedelta(days=1))
+    card = context_card("participant-1", [walk.case], None, walk.now + timedelta(days=1), policy=policy)
     (prior,) = card.cases
     assert (prior.code, prior.role, prior.stage) == ("C-2026-001", "party", Stage.RESOLVED)
     assert prior.outcome == "resolved in mediation"
@@ -87,18 +87,18 @@ def test_a_case_resolved_in_mediation_is_listed_with_its_outcome_and_no_sanction
 def test_an_approved_sanction_is_in_force_until_it_ends_and_is_lifted(policy):
     walk = Walk(policy, "C-2026-002", "reporter-1", ("participant-1",), T0).sanctioned("temporary-ban")
     decision = walk.case.decisions[-1]
-    during = context_card("participant-1", [walk.case], None, walk.now + timedelta(days=1))
+    during = context_card("participant-1", [walk.case], None, walk.now + timedelta(days=1), policy=policy)
     (sanction,) = during.active
     assert (sanction.case, sanction.decision, sanction.action) == ("C-2026-002", decision.id, "temporary-ban")
     assert sanction.until == decision.ends_at and not sanction.review
     assert during.cases[0].role == "subject"
     assert "temporary-ban for this person (in force)" in during.cases[0].outcome
     # Once its end has passed it is not in force, whether or not the lift has been recorded yet...
-    assert context_card("participant-1", [walk.case], None, decision.ends_at).active == ()
+    assert context_card("participant-1", [walk.case], None, decision.ends_at, policy=policy).active == ()
     # ...and after the timer lifts it, the history says so and the case closes.
     walk.send(Tick("t-end"), days=29)
     assert any(e.kind == "lifted" and e.detail == decision.id for e in walk.case.history)
-    after = context_card("participant-1", [walk.case], None, walk.now)
+    after = context_card("participant-1", [walk.case], None, walk.now, policy=policy)
     assert after.active == () and "(ended)" in after.cases[0].outcome and after.cases[0].stage is Stage.CLOSED
 
 
@@ -106,8 +106,8 @@ def test_a_lift_in_the_history_ends_a_sanction_before_its_date(policy):
     walk = Walk(policy, "C-2026-003", "reporter-1", ("participant-1",), T0).sanctioned("temporary-ban")
     decision = walk.case.decisions[-1]
     lifted = walk.case.with_entry(Entry(at=walk.now, actor="system", kind="lifted", detail=decision.id))
-    assert context_card("participant-1", [walk.case], None, walk.now).active != ()
-    assert context_card("participant-1", [lifted], None, walk.now).active == ()
+    assert context_card("participant-1", [walk.case], None, walk.now, policy=policy).active != ()
+    assert context_card("participant-1", [lifted], None, walk.now, policy=policy).active == ()
 
 
 def test_a_sanction_with_a_review_date_stays_in_force_past_it(policy):
@@ -116,13 +116,13 @@ def test_a_sanction_with_a_review_date_stays_in_force_past_it(policy):
     assert decision.reviewed_not_ended
     walk.send(Tick("t-review"), weeks=53)
     assert any(e.kind == "review-opened" for e in walk.case.history)
-    (sanction,) = context_card("participant-1", [walk.case], None, walk.now).active
+    (sanction,) = context_card("participant-1", [walk.case], None, walk.now, policy=policy).active
     assert sanction.review and sanction.review_due and sanction.until == decision.ends_at
 
 
 def test_someone_who_reported_a_case_is_not_shown_the_other_partys_sanction(policy):
     walk = Walk(policy, "C-2026-005", "reporter-1", ("participant-1",), T0).sanctioned("warning")
-    card = context_card("reporter-1", [walk.case], None, walk.now)
+    card = context_card("reporter-1", [walk.case], None, walk.now, policy=policy)
     assert card.active == ()
     (prior,) = card.cases
     assert prior.role == "reporter" and prior.outcome == "warning for another party (in force)"
@@ -132,13 +132,13 @@ def test_an_urgent_ban_replaced_by_the_polls_sanction_is_no_longer_in_force(poli
     walk = Walk(policy, "C-2026-006", "reporter-1", ("participant-1",), T0)
     walk.say("/conduct assign @mediator-1").say("/conduct urgent-ban @participant-1 7d threats")
     walk.send(SCReviewed("r-u", SC1, walk.case.decisions[-1].id, True))
-    urgent = context_card("participant-1", [walk.case], None, walk.now).active
+    urgent = context_card("participant-1", [walk.case], None, walk.now, policy=policy).active
     assert [s.action for s in urgent] == ["urgent-ban"]
     walk.say(SUMMARY).say("/conduct escalate")
     walk.send(PollOpened("po", "C-2026-006/1", "soon"))
     walk.send(PollClosed("pc", "C-2026-006/1", "warning"), days=2)
     walk.send(SCReviewed("r-w", SC1, walk.case.decisions[-1].id, True))
-    active = context_card("participant-1", [walk.case], None, walk.now + timedelta(minutes=1)).active
+    active = context_card("participant-1", [walk.case], None, walk.now + timedelta(minutes=1), policy=policy).active
     assert [s.action for s in active] == ["warning"]
 
 
@@ -148,7 +148,7 @@ def test_only_the_persons_cases_are_listed_newest_first_and_the_current_one_is_l
     newer = Walk(policy, "C-2026-011", "participant-1", ("participant-2",), T0 + timedelta(days=10))
     current = Walk(policy, "C-2026-012", "reporter-4", ("participant-1",), T0 + timedelta(days=20))
     cases = [old.case, other.case, current.case, newer.case]
-    card = context_card("participant-1", cases, None, T0 + timedelta(days=21), exclude="C-2026-012")
+    card = context_card("participant-1", cases, None, T0 + timedelta(days=21), exclude="C-2026-012", policy=policy)
     assert [(c.code, c.role) for c in card.cases] == [("C-2026-011", "reporter"), ("C-2025-009", "party")]
     assert [c.outcome for c in card.cases] == ["open (intake)", "open (intake)"]
 
@@ -158,10 +158,10 @@ def test_a_poll_that_chose_no_action_is_the_outcome(policy):
     walk.say("/conduct assign @mediator-1").say(SUMMARY).say("/conduct escalate")
     walk.send(PollOpened("po", "C-2026-013/1", "soon"))
     walk.send(PollClosed("pc", "C-2026-013/1", "no-action"), days=3)
-    assert context_card("participant-1", [walk.case], None, walk.now).cases[0].outcome == (
+    assert context_card("participant-1", [walk.case], None, walk.now, policy=policy).cases[0].outcome == (
         "open (mediation); last poll: no action")
     walk.say("/conduct resolve")
-    assert context_card("participant-1", [walk.case], None, walk.now).cases[0].outcome == (
+    assert context_card("participant-1", [walk.case], None, walk.now, policy=policy).cases[0].outcome == (
         "resolved in mediation after a poll chose no action")
 
 
@@ -180,7 +180,7 @@ def test_standing_in_plain_words(contributions, expected):
 def test_the_rendered_card_names_people_without_pinging_them(policy):
     walk = Walk(policy, "C-2026-014", "reporter-1", ("participant-1",), T0).sanctioned("temporary-ban")
     card = context_card("participant-1", [walk.case], Contributions(T0 - timedelta(days=30), 2, 5),
-                        walk.now + timedelta(days=1))
+                        walk.now + timedelta(days=1), policy=policy)
     text = render("context-card.md.j2", card.context())
     assert "C-2026-014" in text and "temporary-ban" in text and "newcomer (< 90 days)" in text
     assert "2 merged pull requests and 5 issues or pull requests opened or commented on" in text
@@ -190,5 +190,6 @@ def test_the_rendered_card_names_people_without_pinging_them(policy):
     assert "participant-1" in html and "participant-1" not in outside_code
     assert not re.search(r"(?<![\w`])@\w", html)
     assert "<table>" in html and html.count("<tr>") == 2
-    empty = render("context-card.md.j2", context_card("newcomer-1", [], Contributions(None), T0).context())
+    card = context_card("newcomer-1", [], Contributions(None), T0, policy=policy)
+    empty = render("context-card.md.j2", card.context())
     assert "first-time contributor" in empty and "none" in empty and "No earlier cases" in empty

@@ -76,6 +76,9 @@ class Case(Frozen):
     history: tuple[Entry, ...] = ()
     # The ids of the latest events already applied, so a redelivered event is recognised, not re-decided.
     applied: tuple[str, ...] = ()
+    # Set when the case's retention ended and it was forgotten: only code, dates and `outcome` remain.
+    forgotten_at: datetime | None = None
+    outcome: str | None = None
 
     def with_entry(self, entry: Entry, **changes) -> Case:
         return self.model_copy(update={**changes, "history": (*self.history, entry)})

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.core.case import Case, Decision
+from app.core.policy import Policy
+from app.core.retention import weighs_for
 from app.core.stages import Stage
 
 NEWCOMER = timedelta(days=90)
@@ -120,13 +122,14 @@ def _outcome(case: Case, login: str, now: datetime) -> str:
 
 
 def context_card(login: str, cases: list[Case], contributions: Contributions | None, now: datetime,
-                 exclude: str | None = None) -> Card:
-    """The card for one person: every case they were a party to or the subject of (newest first, except
-    the case `exclude`, usually the one the card is for), their sanctions in force, and their standing."""
+                 policy: Policy, exclude: str | None = None) -> Card:
+    """The card for one person: every case they were a party to or the subject of that still weighs under
+    the policy's retention (newest first, except the case `exclude`, usually the one the card is for), their
+    sanctions in force, and their standing. A case past its retention is not shown, forgotten or not yet."""
     prior: list[PriorCase] = []
     active: list[Sanction] = []
     for case in sorted(cases, key=lambda c: c.opened_at, reverse=True):
-        if case.code == exclude:
+        if case.code == exclude or not weighs_for(case, login, policy, now):
             continue
         role = _role(case, login)
         if role is None:

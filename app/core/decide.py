@@ -76,6 +76,11 @@ def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) ->
 def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
     """Apply one event to a case. Illegal steps raise IllegalStep and change nothing."""
     out = _Builder(case.code, event.id)
+    if case.forgotten_at is not None:
+        # A forgotten case is a tombstone: nothing happens to it any more, and nothing can be asked of it.
+        if isinstance(event, Tick):
+            return Outcome(case, ())
+        raise Refused(f"{case.code} was forgotten when its retention ended; only its tombstone is left")
     if isinstance(event, Commented):
         case = _comment(case, event, policy, now, out)
     elif isinstance(event, LabelChanged):

@@ -29,3 +29,10 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     raise DurationError(f"{value} is not a whole number of hours")
+
+
+def spoken_duration(value: timedelta) -> str:
+    """The same duration in words, for the texts people read: '52w' -> '52 weeks', '1d' -> '1 day'."""
+    text = format_duration(value)
+    count, unit = int(text[:-1]), {"w": "week", "d": "day", "h": "hour"}[text[-1]]
+    return f"{count} {unit}" + ("" if count == 1 else "s")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 
-from app.core.durations import parse_duration
+from app.core.durations import format_duration, parse_duration
 
 NO_ACTION = "no-action"
 ABSTAIN = "abstain"
@@ -21,6 +21,10 @@ POLICY_FILES = ("criteria", "actions", "process", "roles")
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# "for one year", "six months", "2 weeks": a period written into a text instead of read from a field.
+_STATED_PERIOD = re.compile(
+    r"\b(?:[0-9]+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:hours?|days?|weeks?|months?|years?)\b",
+    re.IGNORECASE)
 _REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -105,6 +109,8 @@ class Action(Strict):
     review_after: Span | None = None
     restore: bool = False
     criteria: list[Slug] | None = None
+    # How long the record weighs from the day the action is given; then the case is forgotten.
+    retention: Duration
 
     @field_validator("severity")
     @classmethod
@@ -123,6 +129,13 @@ class Action(Strict):
             )
         if self.duration is not None and self.review_after is not None:
             raise ValueError("give either a duration or a review_after, not both")
+        if self.retention < self.span.max:
+            raise ValueError(f"retention {format_duration(self.retention)} is shorter than the action can last "
+                             f"({format_duration(self.span.max)}): the record would be forgotten while it "
+                             "is still in force")
+        if _STATED_PERIOD.search(self.description):
+            raise ValueError("the description states a period; periods are written only in duration, "
+                             "review_after and retention, which every text people read is made from")
         return self
 
     @property
@@ -157,6 +170,19 @@ class Approval(Strict):
     remind_before: Duration
 
 
+class Retention(Strict):
+    """How long records that led to no sanction weigh, counted from the end of their case."""
+
+    resolved: Duration
+    named: Duration
+
+    @model_validator(mode="after")
+    def _named_within_resolved(self) -> Retention:
+        if self.named > self.resolved:
+            raise ValueError("a person merely named cannot weigh longer than the case itself (named > resolved)")
+        return self
+
+
 class ReportRules(Strict):
     small_count: int = 3
 
@@ -168,7 +194,15 @@ class Process(Strict):
     after_cooling_off: Literal["archive", "delete"] = "archive"
     urgent_ban: UrgentBan
     approval: Approval
+    retention: Retention
     report: ReportRules = ReportRules()
+
+    @model_validator(mode="after")
+    def _retention_covers_urgent_bans(self) -> Process:
+        if self.retention.resolved < self.urgent_ban.max_duration:
+            raise ValueError(f"retention.resolved ({format_duration(self.retention.resolved)}) is shorter than an "
+                             f"urgent ban can last ({format_duration(self.urgent_ban.max_duration)})")
+        return self
 
 
 class Role(Strict):

@@ -401,6 +401,10 @@ class GitHubAdapter(GitHubPort):
             "issues/lock", lambda: self._gh.rest.issues.async_lock(owner, name, number, data=data)
         )
 
+    async def unlock_issue(self, repo: str, number: int) -> None:
+        owner, name = _split(repo)
+        await self._call("issues/unlock", lambda: self._gh.rest.issues.async_unlock(owner, name, number))
+
     async def delete_issue(self, issue_node_id: str) -> None:
         await self._graphql("deleteIssue", M_DELETE_ISSUE, {"id": issue_node_id})
 
@@ -447,6 +451,14 @@ class GitHubAdapter(GitHubPort):
             lambda: self._gh.rest.issues.async_update_comment(owner, name, comment_id, body=body),
         )
         return parse_comment(response.json())
+
+    async def delete_comment(self, repo: str, comment_id: int) -> None:
+        owner, name = _split(repo)
+        try:
+            await self._call("issues/delete-comment",
+                             lambda: self._gh.rest.issues.async_delete_comment(owner, name, comment_id))
+        except NotFound:
+            pass  # deleted by an earlier try, or by hand: the wanted end state holds
 
     async def add_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         owner, name = _split(repo)

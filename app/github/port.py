@@ -174,6 +174,9 @@ class GitHubPort(abc.ABC):
     async def lock_issue(self, repo: str, number: int, reason: LockReason | None = None) -> None: ...
 
     @abc.abstractmethod
+    async def unlock_issue(self, repo: str, number: int) -> None: ...
+
+    @abc.abstractmethod
     async def delete_issue(self, issue_node_id: str) -> None:
         """GraphQL `deleteIssue` (REST has no delete)."""
 
@@ -192,6 +195,10 @@ class GitHubPort(abc.ABC):
 
     @abc.abstractmethod
     async def update_comment(self, repo: str, comment_id: int, body: str) -> Comment: ...
+
+    @abc.abstractmethod
+    async def delete_comment(self, repo: str, comment_id: int) -> None:
+        """Delete an issue comment; one already gone counts as deleted."""
 
     @abc.abstractmethod
     async def add_reaction(self, repo: str, comment_id: int, content: Reaction) -> None: ...

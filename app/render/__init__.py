@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from app.core.durations import format_duration
+from app.core.durations import format_duration, spoken_duration
 
 CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal"}
 
@@ -28,6 +28,7 @@ def environment() -> Environment:
                       keep_trailing_newline=True, autoescape=False, trim_blocks=False)
     env.filters["when"] = when
     env.filters["duration"] = duration
+    env.filters["spoken"] = spoken_duration
     env.globals["channel_names"] = CHANNEL_NAMES
     return env
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from app.core.case import Decision
+from app.core.retention import action_retention
 from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.errors import Invalid, NotFound
 from app.sanctions import posts
@@ -109,15 +110,23 @@ async def _warning(desk: Desk, file: CaseFile, decision: Decision, plan: Plan, r
     await posts.post_once(desk.github, file.repo, file.number, f"sanction:{decision.id}:warning",
                           "sanction-warning.md.j2", {
                               "message_marker": MESSAGE_MARKER.format(login=decision.subject),
-                              "subject": decision.subject, "decision": decision.id, "until": decision.ends_at})
+                              "subject": decision.subject, "decision": decision.id,
+                              "until": _on_record_until(desk, decision)})
     return {}
 
 
 async def _educate(desk: Desk, file: CaseFile, decision: Decision, plan: Plan, record: Sanction) -> dict:
     await posts.post_once(desk.github, file.repo, file.number, f"sanction:{decision.id}:educate",
                           "sanction-educate.md.j2",
-                          {"subject": decision.subject, "decision": decision.id, "until": decision.ends_at})
+                          {"subject": decision.subject, "decision": decision.id,
+                           "until": _on_record_until(desk, decision)})
     return {}
+
+
+def _on_record_until(desk: Desk, decision: Decision):
+    """The date the message promises: the action's retention from the day it was given, as the sweep
+    forgets it (the same field, so the text and the code cannot disagree)."""
+    return decision.approved_at + action_retention(desk.policy, decision.action)
 
 
 async def _manual(desk: Desk, file: CaseFile, decision: Decision, plan: Plan, record: Sanction) -> dict:

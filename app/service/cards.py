@@ -34,7 +34,7 @@ async def post_cards(ctx: Context, file: CaseFile, logins: tuple[str, ...]) -> N
             # "Comments" on the card counts every issue or pull request they opened or commented on.
             contributions = Contributions(activity.first_at, activity.merged_prs,
                                           activity.authored + activity.commented)
-            card = context_card(login, cases, contributions, ctx.now, exclude=file.case.code)
+            card = context_card(login, cases, contributions, ctx.now, ctx.policy, exclude=file.case.code)
             await ctx.github.create_comment(file.repo, file.number, render("context-card.md.j2", card.context()),
                                             key=key)
             return "posted"

@@ -17,6 +17,7 @@ from app.sanctions.sweep import sweep as sanctions_sweep
 from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
+from app.service.forget import forget_if_due
 from app.service.once import once, remember
 
 log = logging.getLogger("conduct.polling")
@@ -93,6 +94,15 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
             continue
         for number in range(1, file.case.polls + 1):
             counts["archived"] += await archive_when_cool(ctx, f"{file.case.code}/{number}")
+        try:
+            if await forget_if_due(ctx, file):
+                counts["forgotten"] = counts.get("forgotten", 0) + 1
+                continue
+        except Exception as error:  # noqa: BLE001 - one case that cannot be forgotten yet must not stop the
+            # others; it is tried again on the next sweep.
+            log.warning("forget failed case=%s error=%s", file.case.code, type(error).__name__)
+            counts["failed"] = counts.get("failed", 0) + 1
+            continue
         if issue.state == "open" and file.case.stage is not Stage.CLOSED:
             try:
                 await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))

@@ -6,6 +6,7 @@ from .ballots import BallotStore
 from .deliveries import DeliveryStore
 from .effects import EffectStore
 from .engine import make_engine
+from .forgetting import ForgetStore
 from .keys import KeyStore
 from .ledger import LedgerStore
 from .migrations import migrate
@@ -13,8 +14,8 @@ from .notices import NoticeStore
 from .polls import PollStore
 
 
-class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore, NoticeStore):
-    """Deliveries, effects, polls, ballots, poll keys, sanctions and notices; each part in its own module."""
+class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore, NoticeStore, ForgetStore):
+    """Deliveries, effects, polls, ballots, poll keys, sanctions, notices and forgetting; each in its own module."""
 
 
 def open_store(url: str) -> Store:

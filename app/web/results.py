@@ -6,11 +6,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.polls.ids import from_slug
+from app.service.forget import poll_forgotten
 
 
 def result_routes(store) -> list[Route]:
     async def result(request: Request) -> Response:
         poll_id = from_slug(request.path_params["poll"])
+        if poll_id and poll_forgotten(store, poll_id):
+            # Its case was forgotten when its retention ended: the result is gone for good, and says so.
+            return JSONResponse({"message": "This poll's case was forgotten under the policy's retention."},
+                                status_code=410, headers={"Cache-Control": "no-store"})
         # Only what the sweep published after the deadline: there are no interim results to serve.
         text = store.effect_result(f"poll-result:{poll_id}") if poll_id else None
         if not text:

@@ -1,0 +1,42 @@
+"""Forgetting a case in the store: every row about it goes once its retention has ended."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+
+from .base import StoreBase
+from .keys import poll_keys
+from .ledger import sanctions
+from .notices import notices
+from .schema import ballots, effects, electorate, issued, issued_tokens, polls
+
+# The effect keys a poll leaves (its discussion, result and the steps of closing it).
+POLL_KEYS = ("discussion", "poll-result", "poll-published", "poll-discussion-closed", "poll-archived")
+
+
+class ForgetStore(StoreBase):
+    def forget_case(self, code: str, poll_ids: list[str]) -> int:
+        """Delete the case's effects, sanction rows, polls, electorates, issuance marks and ballots; keep only
+        what holds nothing about it (the claimed case number, and the case issue's number). Returns the rows
+        deleted; a second call deletes nothing and is harmless."""
+        poll_effects = [f"{prefix}:{poll}" for poll in poll_ids for prefix in POLL_KEYS]
+        with self._write() as conn:
+            # The request that opened the case ("code:SOURCE" -> code) links it to a public thread or form.
+            sources = [row[0].removeprefix("code:") for row in conn.execute(
+                select(effects.c.effect_key).where(effects.c.effect_key.startswith("code:", autoescape=True),
+                                                   effects.c.result == code))]
+            conditions = [
+                effects.c.effect_key.startswith(f"{code}:", autoescape=True),
+                effects.c.effect_key.startswith(f"sanction:{code}-d", autoescape=True),
+                effects.c.effect_key.in_(poll_effects + [f"code:{source}" for source in sources]),
+                *(effects.c.effect_key.startswith(f"{source}:", autoescape=True) for source in sources),
+            ]
+            deleted = conn.execute(delete(effects).where(or_(*conditions))).rowcount
+            deleted += conn.execute(delete(sanctions).where(sanctions.c.case_code == code)).rowcount
+            # A notice's key is the effect's that sent it ("CODE:..."): who was told what, and when.
+            deleted += conn.execute(delete(notices).where(
+                notices.c.notice_key.startswith(f"{code}:", autoescape=True))).rowcount
+            for table in (ballots, issued_tokens, issued, electorate, poll_keys, polls):
+                deleted += conn.execute(delete(table).where(table.c.poll_id.in_(poll_ids))).rowcount
+            deleted += conn.execute(delete(polls).where(polls.c.case_id == code)).rowcount
+        return deleted
