@@ -239,7 +239,10 @@ def test_the_sanction_is_lifted_when_it_ends_and_the_case_closes_with_a_path_bac
     assert story.of(fx.LiftSanction) == [] and story.case.stage is Stage.ACTION
     story.send(Tick("t-2"), days=2)
     assert [e.decision for e in story.of(fx.LiftSanction)] == [decision]
-    assert "welcome back" in story.posts()[0]
+    (back,) = story.posts("party")
+    assert "welcome back" in back and "Mediators" not in back and "please send" not in back
+    assert [(n.login, n.news) for n in story.of(fx.Notify)] == [("participant-1", "lifted"),
+                                                                ("reporter-1", "closed")]
     assert story.case.stage is Stage.CLOSED
     (ended,) = story.posts("reporter")
     assert "has ended" in ended and "participant-1" not in ended
@@ -383,3 +386,39 @@ def test_a_rejected_decision_s_id_is_never_given_to_another(policy):
     story.say(MED, "/conduct urgent-ban @participant-1 7d threats again")
     second = story.case.decisions[-1].id
     assert second != first and second.endswith("-d2")
+
+
+def _heard(story):
+    return [(n.login, n.news) for n in story.of(fx.Notify)]
+
+
+def test_who_hears_what_the_reporter_in_general_terms_the_party_about_themselves_only(policy):
+    story = Story(policy, about=("participant-1", "participant-2"))
+    assert _heard(story) == [("reporter-1", "acknowledged")]
+    story.say(MED, "/conduct assign @mediator-1")
+    assert _heard(story) == [("reporter-1", "taken")] and "taken up" in story.posts("reporter")[0]
+    story.say(MED, "/conduct message @participant-2\nPlease tell us your side.")
+    assert _heard(story) == [("participant-2", "message")]
+    story.say(MED, SUMMARY).say(MED, "/conduct escalate @participant-1")
+    story.send(PollOpened("p-open", "C-2026-007/1", "2026-05-07 10:00 UTC"))
+    story.send(PollClosed("p-close", "C-2026-007/1", "temporary-ban"))
+    assert _heard(story) == []  # a poll's outcome is not news for anyone until the SC approves it
+    story.send(SCReviewed("r-1", SC1, story.case.decisions[-1].id, True))
+    assert _heard(story) == [("participant-1", "sanction"), ("reporter-1", "decided")]
+    (to_subject,) = story.posts("party")
+    # What it is, why (the published criteria), when it ends, how to return; addressed to the person.
+    title = policy.action("temporary-ban").title
+    assert title in to_subject and policy.criterion("harassment").title in to_subject
+    assert story.case.decisions[-1].ends_at.strftime("%Y-%m-%d") in to_subject and "(/return)" in to_subject
+    (to_reporter,) = story.posts("reporter")
+    # Nothing about one party reaches another; no staff instruction reaches a party.
+    for login in ("participant-1", "participant-2", "reporter-1", "mediator-1"):
+        assert login not in to_reporter and login not in to_subject
+    assert title not in to_reporter and "Mediators:" not in to_subject and "please" not in to_subject.lower()
+
+
+def test_a_resolved_case_tells_the_reporter_when_resolved_and_when_closed(policy):
+    story = Story(policy).say(MED, "/conduct resolve talked it through")
+    assert _heard(story) == [("reporter-1", "resolved")]
+    story.say(MED, "/conduct stage closed")
+    assert _heard(story) == [("reporter-1", "closed")] and "closed" in story.posts("reporter")[0]

@@ -92,10 +92,10 @@ def test_a_lift_that_fails_is_shown_on_the_case_once_and_retried_until_done(stor
     assert teams_during == ["docs"]
     notices = [b for b in during if f"Lifting `{decision}`" in b]
     assert len(notices) == 1 and "has not finished yet" in notices[0] and "2 attempts so far" in notices[0]
-    assert not any("has ended and was lifted" in b for b in during)  # no path-back note before it is true
+    assert not any("has ended and you are welcome back" in b for b in during)  # no path-back note before it is true
     after = comments(world, number)
     notices = [b for b in after if f"Lifting `{decision}`" in b]
     assert len(notices) == 1 and "has now finished" in notices[0]
-    assert sum("has ended and was lifted" in b for b in after) == 1
+    assert sum("has ended and you are welcome back" in b for b in after) == 1
     assert teams_of(world, SUBJECT) == ["docs", "triage"] and store.get_sanction(decision).state == "lifted"
     assert world.state.repo(CASES).issues[number].labels == ["stage: closed"]

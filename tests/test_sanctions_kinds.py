@@ -56,7 +56,7 @@ def test_a_member_leaves_the_org_before_the_block_and_gets_their_teams_back(stor
     bodies = comments(world, number)
     assert sum(f"**Lifted `{decision}`**" in b for b in bodies) == 1
     assert any("sent them an invitation for these teams" in b for b in bodies)
-    assert sum("has ended and was lifted" in b for b in bodies) == 1  # the core's path-back note
+    assert sum("has ended and you are welcome back" in b for b in bodies) == 1  # the path-back note, to the person
     assert run(state_of(world, number)).stage.value == "closed"
 
 
@@ -158,7 +158,7 @@ def test_an_interaction_limit_needs_a_thread(store):
     assert all(r.interaction_limit is None for r in world.state.repos.values())
 
 
-def test_a_warning_is_a_private_message_for_the_mediators_to_deliver(store):
+def test_a_warning_is_a_private_message_addressed_to_the_person(store):
     clock = Clock()
 
     async def story():
@@ -172,7 +172,10 @@ def test_a_warning_is_a_private_message_for_the_mediators_to_deliver(store):
 
     world, number, decision = run(story())
     messages = [b for b in comments(world, number) if f"<!-- conduct-desk:message to={SUBJECT} -->" in b]
-    assert len(messages) == 1 and "formal private warning" in messages[0] and "Mediators" in messages[0]
+    # The warning itself, what applies and why, then the path back: each addressed to the person, none a
+    # staff instruction.
+    assert len(messages) == 3 and "formal private warning" in messages[0] and "welcome back" in messages[2]
+    assert not any("Mediators" in m or "please deliver" in m for m in messages)
     assert SUBJECT in org(world).members and SUBJECT not in org(world).blocks
     assert store.get_sanction(decision).state == "lifted"
 

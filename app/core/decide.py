@@ -56,6 +56,11 @@ class _Builder:
     def post(self, where: str, template: str, mention_mediators: bool = False, **context) -> None:
         self.add(fx.Post, where=where, template=template, context=context, mention_mediators=mention_mediators)
 
+    def tell(self, login: str | None, kind: str) -> None:
+        """An e-mail notice that something new is in `login`'s inbox (it carries nothing of the case)."""
+        if login:
+            self.add(fx.Notify, login=login, news=kind)
+
 
 def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) -> Outcome:
     """A new help request becomes a case in intake, acknowledged with its code name and deadline."""
@@ -70,6 +75,7 @@ def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) ->
     out.post("case", "new-case.md.j2", mention_mediators=True, code=code, channel=event.channel,
              thread=event.thread, due=due, about=list(event.about))
     out.post("reporter", "acknowledge.md.j2", code=code, due=due, channel=event.channel)
+    out.tell(event.reporter, "acknowledged")
     return Outcome(case, tuple(out.items))
 
 
@@ -179,7 +185,16 @@ def _take(case: Case, trigger: str, actor: Actor, now: datetime, out: _Builder, 
     if case.acknowledged_at is None:
         case = case.model_copy(update={"acknowledged_at": now})
     out.add(fx.SetStage, stage=case.stage)
+    if trigger in _REPORTER_HEARS:
+        template, kind = _REPORTER_HEARS[trigger]
+        out.post("reporter", template, code=case.code)
+        out.tell(case.reporter, kind)
     return case
+
+
+# What the reporter hears when a mediator moves their case (in general terms: never who did what).
+_REPORTER_HEARS = {"take": ("taken.md.j2", "taken"), "resolve": ("resolved.md.j2", "resolved"),
+                   "close": ("closed.md.j2", "closed")}
 
 
 def _cmd_assign(case, command, actor, policy, now, out):
@@ -253,9 +268,7 @@ def _cmd_escalate(case, command, actor, policy, now, out):
 
 
 def _cmd_resolve(case, command, actor, policy, now, out):
-    case = _take(case, "resolve", actor, now, out, detail=command.text)
-    out.post("reporter", "resolved.md.j2", code=case.code)
-    return case
+    return _take(case, "resolve", actor, now, out, detail=command.text)
 
 
 def _cmd_urgent_ban(case, command, actor, policy, now, out):
@@ -281,6 +294,7 @@ def _cmd_urgent_ban(case, command, actor, policy, now, out):
 def _cmd_message(case, command, actor, policy, now, out):
     login = command.args[0].lstrip("@")
     out.add(fx.MessageParty, login=login, text=command.body)
+    out.tell(login, "message")
     parties = case.parties if login in case.parties else (*case.parties, login)
     return case.with_entry(Entry(at=now, actor=actor.login, kind="message", detail=login), parties=parties)
 
@@ -447,7 +461,26 @@ def _reviewed(case: Case, event: SCReviewed, policy: Policy, now: datetime, out:
     out.add(fx.ApplySanction, decision=decision.id)
     out.post("case", "sc-approved.md.j2", decision=decision.id, action=decision.action, subject=decision.subject,
              ends=approved.ends_at, review=decision.reviewed_not_ended)
+    _tell_subject(case, approved, policy, out)
+    if not decision.urgent:
+        out.post("reporter", "decided.md.j2", code=case.code)
+        out.tell(case.reporter, "decided")
     return case
+
+
+def _tell_subject(case: Case, decision: Decision, policy: Policy, out: _Builder) -> None:
+    """The person a sanction applies to hears what it is, why (the published criteria), when it ends or is
+    reviewed, and how to return; nothing of the report and nothing about anyone else."""
+    if decision.urgent or not policy.has_action(decision.action):
+        title, criteria = "a temporary ban until the community's process decides", []
+    else:
+        title = policy.action(decision.action).title
+        points = case.summary.action_points if case.summary else ()
+        ids = next((p.criteria for p in points if p.action == decision.action), ())
+        criteria = [policy.criterion(c).title for c in ids if policy.has_criterion(c)]
+    out.post("party", "sanction-to-party.md.j2", login=decision.subject, decision=decision.id, title=title,
+             criteria=criteria, until=decision.ends_at, ends=not decision.reviewed_not_ended)
+    out.tell(decision.subject, "sanction")
 
 
 def _expired(case: Case, event: ReviewExpired, now: datetime, out: _Builder) -> Case:
@@ -485,14 +518,17 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
             continue
         case = case.with_entry(Entry(at=now, actor="system", kind="lifted", detail=decision.id))
         out.add(fx.LiftSanction, decision=decision.id)
-        out.post("case", "path-back.md.j2", mention_mediators=True, decision=decision.id,
-                 subject=decision.subject, action=decision.action)
+        out.post("party", "path-back.md.j2", login=decision.subject, decision=decision.id,
+                 title=policy.action(decision.action).title if policy.has_action(decision.action) else
+                 "temporary ban")
+        out.tell(decision.subject, "lifted")
     if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
         case = _move(case, "sanction-ended", SYSTEM, now, "system")
         out.add(fx.SetStage, stage=case.stage)
         # The person who asked for help hears that the case has ended; what was applied to whom is not
         # theirs to be told (the transparency report gives the community the counts).
         out.post("reporter", "case-ended.md.j2", code=case.code)
+        out.tell(case.reporter, "closed")
     return case
 
 

@@ -7,9 +7,10 @@ from typing import Any
 from app.core.stages import Stage
 
 # Where a post goes. "case": the private case issue; "reporter": back to whoever asked for help, by the
-# channel they used (party inbox, redacted public issue, or the thread); "thread": the public thread a
-# case links (de-escalation notes only); "discussion": the core developers' poll discussion.
-PLACES = ("case", "reporter", "thread", "discussion")
+# channel they used (party inbox, redacted public issue, or the thread); "party": the inbox of the party
+# named in the context's "login"; "thread": the public thread a case links (de-escalation notes only);
+# "discussion": the core developers' poll discussion.
+PLACES = ("case", "reporter", "party", "thread", "discussion")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class MessageParty(Effect):
 
     login: str
     text: str
+
+
+@dataclass(frozen=True)
+class Notify(Effect):
+    """Tell one person, by e-mail, that there is something new in their inbox (`news`: the notice's kind), and
+    nothing more; where no address is known the case asks the mediators to hand the link over."""
+
+    login: str
+    news: str  # the notice's kind (app/notices/kinds.py)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ class Context:
              public_url: str = "http://127.0.0.1:8000", mailer: Mailer | None = None) -> Context:
         roles = RoleBook(github, policy)
         # Sanctions are stamped with this delivery's `now`, which the demo and tests may simulate.
-        return cls(github, policy, store, me, now, roles, Executor(github, store, roles, clock=lambda: now),
-                   public_url, Notifier(store, mailer, public_url, clock=lambda: now))
+        notices = Notifier(store, mailer, public_url, clock=lambda: now)
+        return cls(github, policy, store, me, now, roles,
+                   Executor(github, store, roles, clock=lambda: now, notices=notices), public_url, notices)
 
     @property
     def cases_repo(self) -> str:

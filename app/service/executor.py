@@ -10,7 +10,9 @@ from app.core import effects as fx
 from app.core.stages import Stage
 from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.port import GitHubPort
+from app.notices.notifier import HAND_OVER, Notifier
 from app.render import render
+from app.sanctions import posts
 from app.sanctions.desk import Desk
 from app.sanctions.effects import apply_effect, lift_effect
 from app.service.casefile import CaseFile
@@ -29,6 +31,7 @@ class Executor:
     workflow_ref: str = "main"
     # The time sanctions are recorded at; the service passes its (possibly simulated) clock.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    notices: Notifier | None = None
 
     async def run(self, file: CaseFile, effects: tuple[fx.Effect, ...]) -> None:
         """Apply effects in order. A key already completed is skipped, so a resumed delivery never
@@ -89,7 +92,23 @@ class Executor:
             return str(comment.id)
         if isinstance(effect, (fx.ApplySanction, fx.LiftSanction)):
             return await self._sanction(file, effect)
+        if isinstance(effect, fx.Notify):
+            return await self._notify(file, effect)
         raise TypeError(f"no way to carry out {type(effect).__name__}")
+
+    async def _notify(self, file: CaseFile, effect: fx.Notify) -> str:
+        """The e-mail notice; where nobody can be e-mailed, one note per person asks the mediators to hand
+        the inbox link over (the link is all there is to hand: the notice carries nothing else)."""
+        if self.notices is None:
+            return "no-mailer"
+        link = self.notices.link(f"inbox/{file.case.code}")
+        outcome = await self.notices.notify(effect.key, effect.login, effect.news, link, case=file.case.code)
+        if outcome in HAND_OVER:
+            await posts.post_once(self.github, file.repo, file.number,
+                                  f"{file.case.code}:hand-over:{effect.login.lower()}", "notice-hand-over.md.j2",
+                                  {"login": effect.login, "reason": outcome, "code": file.case.code, "link": link,
+                                   "addresses": self.notices.link("addresses")})
+        return outcome
 
     async def _sanction(self, file: CaseFile, effect: fx.ApplySanction | fx.LiftSanction) -> str:
         """Through the same code as `conduct sanction apply` and the sweep: the gate, then the ledger."""
@@ -105,11 +124,11 @@ class Executor:
                 body = f"{body.rstrip()}\n\ncc {await self.roles.mention('mediators')}"
             comment = await self.github.create_comment(file.repo, file.number, body, key=effect.key)
             return str(comment.id)
-        if effect.where == "reporter":
+        if effect.where in ("reporter", "party"):
             # Everything for the reporter lands in their inbox on the case; the intake flow also answers
             # them where they asked (the public issue or the thread) when the case is opened.
-            reporter = file.case.reporter or ""
-            inbox = f"{MESSAGE_MARKER.format(login=reporter)}\n**Message to `{reporter}`**\n\n{body}"
+            login = file.case.reporter or "" if effect.where == "reporter" else effect.context["login"]
+            inbox = f"{MESSAGE_MARKER.format(login=login)}\n**Message to `{login}`**\n\n{body}"
             comment = await self.github.create_comment(file.repo, file.number, inbox, key=effect.key)
             return str(comment.id)
         if effect.where == "thread":
