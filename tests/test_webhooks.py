@@ -5,12 +5,14 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from app.github.payloads import parse_payload
+from app.service.worker import LEASE, MAX_ATTEMPTS, Worker
 from app.web.server import create_app
 from app.web.webhooks import HANDLED_EVENTS
 
@@ -136,23 +138,75 @@ def test_a_redelivery_is_processed_once(service):
     assert handled.calls == [("same-id", "issues")]
 
 
-def test_a_failed_delivery_is_processed_again_when_it_comes_back(store):
+def test_a_failed_delivery_is_retried_by_itself_after_a_backoff(store):
     attempts = []
+    clock = {"now": datetime.now(UTC)}
 
     async def flaky(delivery):
         attempts.append(delivery.delivery_id)
         if len(attempts) == 1:
             raise ConnectionError("GitHub was unavailable")
 
-    app = create_app(secret=SECRET, store=store, handle=flaky)
+    app = create_app(secret=SECRET, store=store, handle=flaky, now=lambda: clock["now"])
     with TestClient(app) as client:
         body = b'{"action": "opened", "issue": {"number": 2}}'
         post(client, body, headers(body, "issues", "flaky"))
         client.portal.call(client.app.state.worker.wait_idle)
-        assert store.get_status("flaky") == "failed"
-        post(client, body, headers(body, "issues", "flaky"))
-        client.portal.call(client.app.state.worker.wait_idle)
+        assert store.get_status("flaky") == "pending" and attempts == ["flaky"]
+        client.portal.call(client.app.state.worker.drain)
+        assert attempts == ["flaky"]  # not before its backoff
+        clock["now"] += timedelta(minutes=2)
+        client.portal.call(client.app.state.worker.drain)
     assert attempts == ["flaky", "flaky"] and store.get_status("flaky") == "done"
+
+
+def test_a_delivery_that_never_succeeds_ends_as_failed_and_a_redelivery_queues_it_again(store):
+    attempts = []
+    clock = {"now": datetime.now(UTC)}
+
+    async def broken(delivery):
+        attempts.append(delivery.delivery_id)
+        if len(attempts) <= MAX_ATTEMPTS:
+            raise ValueError("always")
+
+    app = create_app(secret=SECRET, store=store, handle=broken, now=lambda: clock["now"])
+    with TestClient(app) as client:
+        body = b'{"action": "opened", "issue": {"number": 4}}'
+        post(client, body, headers(body, "issues", "broken"))
+        for _ in range(MAX_ATTEMPTS + 3):
+            client.portal.call(client.app.state.worker.wait_idle)
+            clock["now"] += timedelta(hours=1)
+            client.portal.call(client.app.state.worker.drain)
+        assert len(attempts) == MAX_ATTEMPTS and store.get_status("broken") == "failed"
+        assert post(client, body, headers(body, "issues", "broken")).json()["message"] == "accepted"
+        client.portal.call(client.app.state.worker.wait_idle)
+    assert len(attempts) == MAX_ATTEMPTS + 1 and store.get_status("broken") == "done"
+
+
+def test_a_lease_left_by_a_dead_worker_is_taken_up_without_a_new_webhook(store):
+    import asyncio
+
+    t0 = datetime.now(UTC)
+    store.record_delivery("orphan", "issues", b'{"action": "opened", "issue": {"number": 5}}', t0)
+    assert store.claim_delivery("dead-worker", t0, LEASE) is not None  # its process is killed here
+    handled = Handled()
+    clock = {"now": t0}
+
+    async def story():
+        worker = Worker(store, handled, lambda: clock["now"])
+        watch = asyncio.get_running_loop().create_task(worker.watch(every=0.01))
+        await asyncio.sleep(0.05)
+        assert handled.calls == []  # the lease still holds
+        clock["now"] = t0 + LEASE + timedelta(seconds=1)
+        for _ in range(200):
+            if handled.calls:
+                break
+            await asyncio.sleep(0.01)
+        watch.cancel()
+        await worker.wait_idle()
+
+    asyncio.run(story())
+    assert handled.calls == [("orphan", "issues")] and store.get_status("orphan") == "done"
 
 
 def test_deliveries_stored_before_a_crash_are_processed_at_startup(store):

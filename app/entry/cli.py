@@ -103,7 +103,7 @@ def _cmd_poll_open(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from app.service.polling import sweep
+    from app.service.sweep import sweep
 
     async def work(rt) -> int:
         counts = await sweep(rt.context(), rt.router.apply)

@@ -26,7 +26,8 @@ from app.polls.verifier import recount_file
 from app.sanctions.desk import Desk
 from app.sanctions.workflow import apply_command, show_text
 from app.service.context import Context
-from app.service.polling import open_case_poll, sweep
+from app.service.polling import open_case_poll
+from app.service.sweep import sweep
 from app.store import open_store
 from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes

@@ -1,50 +1,53 @@
-"""The sweep's share of sanctions: retry lifts and applies, remind of open checklists, renew limits."""
+"""The sweep's share of sanctions, as separate jobs: lifts, resumed applies, checklist reminders, limit renewals."""
 from __future__ import annotations
 
 import logging
 import re
 from datetime import datetime, timedelta
+from functools import partial
 
-from app.github.errors import GitHubError
 from app.sanctions import posts
 from app.sanctions.apply import apply_approved
-from app.sanctions.desk import STALE_AFTER, CannotApply, Desk, SanctionBusy
+from app.sanctions.desk import STALE_AFTER, CannotApply, Desk
 from app.sanctions.kinds import interaction_expiry
 from app.sanctions.lift import lift_sanction
 from app.service import casefile
 from app.service.casefile import Identity
+from app.service.units import APPLY, CHORE, LIFT, Unit, run_units
 from app.store.ledger import Sanction
 
 log = logging.getLogger("conduct.sanctions")
 _OPEN_BOX = re.compile(r"^\s*[-*] \[ \]", re.MULTILINE)
-RETRYABLE = (GitHubError, SanctionBusy, CannotApply)
 RENEW_EARLY = timedelta(days=1)
 
 
+def units(desk: Desk, me: Identity) -> list[Unit]:
+    """The sanctions' jobs, each on its own: lifts first (nothing may delay freeing a person), then
+    applies that failed halfway, checklist reminders and limit renewals."""
+    jobs = [Unit(f"lift {r.decision_id}", LIFT, partial(_lift, desk, r.decision_id), r.details.get("case_issue"))
+            for r in desk.store.due_sanctions(desk.now)]
+    jobs += [Unit(f"apply {r.decision_id}", APPLY, partial(_resume_apply, desk, me, r), r.details.get("case_issue"))
+             for r in desk.store.unfinished_applies(desk.now - STALE_AFTER)]
+    jobs += [Unit(f"remind {r.decision_id}", CHORE, partial(_remind, desk, r), r.details.get("case_issue"))
+             for r in desk.store.sanctions_in_state("applied", "lifted", kind="manual")]
+    jobs += [Unit(f"renew {r.decision_id}", LIFT, partial(_renew, desk, r), r.details.get("case_issue"))
+             for r in desk.store.sanctions_in_state("applied", kind="interaction_limit")]
+    return jobs
+
+
 async def sweep(desk: Desk, me: Identity) -> list[str]:
-    """One pass; returns a line per thing done or still failing (decision ids and error classes only).
-    A failure in one sanction does not stop the others: each is tried again on the next pass."""
-    lines: list[str] = []
-    for record in desk.store.due_sanctions(desk.now):
-        lines.append(await _try(f"lift {record.decision_id}", lift_sanction(desk, record.decision_id)))
-    for record in desk.store.unfinished_applies(desk.now - STALE_AFTER):
-        lines.append(await _try(f"apply {record.decision_id}", _resume_apply(desk, me, record)))
-    for record in desk.store.sanctions_in_state("applied", "lifted", kind="manual"):
-        lines += await _remind(desk, record)
-    for record in desk.store.sanctions_in_state("applied", kind="interaction_limit"):
-        lines += await _renew(desk, record)
-    return [line for line in lines if line]
+    """One pass over the sanctions alone; returns a line per thing done or still failing (decision ids
+    and error classes only). A failure in one sanction does not stop the others: each is tried again on
+    the next pass. (The lifts, applies and notices report their own failures on the case.)"""
+    return await run_units(units(desk, me))
 
 
-async def _try(what: str, work) -> str:
-    try:
-        await work
-    except RETRYABLE as error:
-        return f"{what}: failed ({type(error).__name__}), retried next sweep"
-    return f"{what}: done"
+async def _lift(desk: Desk, decision_id: str) -> str:
+    await lift_sanction(desk, decision_id)
+    return f"lift {decision_id}: done"
 
 
-async def _resume_apply(desk: Desk, me: Identity, record: Sanction) -> None:
+async def _resume_apply(desk: Desk, me: Identity, record: Sanction) -> str:
     """A ledger row exists only once the gate has passed, so a resumed apply does not need the run's
     review again; it re-reads the case for what the apply needs (the thread, the decision)."""
     file = await casefile.load(desk.github, desk.cases_repo, record.details["case_issue"], me)
@@ -52,6 +55,7 @@ async def _resume_apply(desk: Desk, me: Identity, record: Sanction) -> None:
     if decision is None or decision.approved_at is None:
         raise CannotApply(f"{record.decision_id} is no longer an approved decision of its case")
     await apply_approved(desk, file, decision)
+    return f"apply {record.decision_id}: done"
 
 
 async def _remind(desk: Desk, record: Sanction) -> list[str]:
@@ -86,9 +90,6 @@ async def _renew(desk: Desk, record: Sanction) -> list[str]:
     if limit_ends >= record.ends_at or limit_ends - RENEW_EARLY > desk.now:
         return []
     expiry, span = interaction_expiry(record.ends_at - desk.now)
-    try:
-        await desk.github.set_interaction_limit(repo, "collaborators_only", expiry)
-    except GitHubError as error:
-        return [f"renew {record.decision_id}: failed ({type(error).__name__}), retried next sweep"]
+    await desk.github.set_interaction_limit(repo, "collaborators_only", expiry)
     desk.store.update_details(record.decision_id, desk.now, limit_until=(desk.now + span).isoformat())
     return [f"renew {record.decision_id}: {expiry}"]

@@ -23,6 +23,15 @@ STAGE_PREFIX = "stage: "
 STALE_CLAIM = timedelta(minutes=10)  # far longer than any effect takes; a claim this old has no live owner
 
 
+async def finish_close(github: GitHubPort, file: CaseFile) -> None:
+    """Close the issue of a case whose saved state says closed; the sweep calls this again if it failed."""
+    if file.case.stage is not Stage.CLOSED:
+        return
+    issue = await github.get_issue(file.repo, file.number)
+    if issue.state != "closed":
+        await github.update_issue(file.repo, file.number, state="closed", state_reason="completed")
+
+
 @dataclass
 class Executor:
     github: GitHubPort
@@ -72,8 +81,8 @@ class Executor:
             issue = await self.github.get_issue(file.repo, file.number)
             keep = [label for label in issue.labels if not label.startswith(STAGE_PREFIX)]
             await self.github.set_labels(file.repo, file.number, [*keep, effect.stage.label])
-            if effect.stage is Stage.CLOSED and issue.state != "closed":
-                await self.github.update_issue(file.repo, file.number, state="closed", state_reason="completed")
+            # The issue itself is closed only once the state saying so is saved (finish_close), so a
+            # failure in between leaves an open issue the sweep closes, never a closed issue with a live case.
             return effect.stage.value
         if isinstance(effect, fx.Post):
             return await self._post(file, effect)

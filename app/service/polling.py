@@ -1,4 +1,4 @@
-"""Opening a case's poll as a discussion, and the sweep: close due polls, publish, tick every open case."""
+"""A case's poll discussion: opening it, publishing the result and closing it, archiving it when cool."""
 from __future__ import annotations
 
 import json
@@ -6,19 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from app.core.events import PollClosed, Tick
 from app.core.stages import Stage
-from app.polls.closing import close_due_polls
 from app.polls.ids import to_slug
 from app.polls.opening import CannotOpen, open_poll
 from app.render import render
-from app.sanctions.desk import Desk
-from app.sanctions.sweep import sweep as sanctions_sweep
 from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
-from app.service.forget import forget_if_due
-from app.service.once import once, remember
+from app.service.once import once
 
 log = logging.getLogger("conduct.polling")
 MAX_COMMENT = 60_000  # GitHub refuses a comment body over 65,536 characters
@@ -66,55 +61,6 @@ async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply)
     await apply(ctx, file, opened.event)
     log.info("poll opened case=%s poll=%s", code, opened.poll_id)
     return opened.poll_id
-
-
-async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
-    """`conduct sweep`: close due polls and publish them, then let every open case's timers fire.
-
-    Each step is keyed, so two sweeps at once, or a sweep after one that died, change nothing twice."""
-    counts = {"closed": 0, "published": 0, "ticked": 0}
-    for closed in close_due_polls(ctx.store, ctx.now):
-        counts["closed"] += 1
-        remember(ctx.store, f"poll-result:{closed.poll_id}", closed.result_json)
-    for issue in await ctx.github.list_issues(ctx.cases_repo, labels=[Stage.POLLING.label]):
-        file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
-        poll_id = file.case.current_poll if file else None
-        result_json = ctx.store.effect_result(f"poll-result:{poll_id}") if poll_id else None
-        if not result_json:
-            continue
-        await publish(ctx, poll_id, result_json)
-        result = json.loads(result_json)
-        event = PollClosed(f"poll-closed:{poll_id}", poll_id, result["outcome"], dict(result["totals"]))
-        await apply(ctx, file, event)
-        counts["published"] += 1
-    counts["archived"] = 0
-    for issue in await ctx.github.list_issues(ctx.cases_repo, state="all"):
-        file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
-        if file is None:
-            continue
-        for number in range(1, file.case.polls + 1):
-            counts["archived"] += await archive_when_cool(ctx, f"{file.case.code}/{number}")
-        try:
-            if await forget_if_due(ctx, file):
-                counts["forgotten"] = counts.get("forgotten", 0) + 1
-                continue
-        except Exception as error:  # noqa: BLE001 - one case that cannot be forgotten yet must not stop the
-            # others; it is tried again on the next sweep.
-            log.warning("forget failed case=%s error=%s", file.case.code, type(error).__name__)
-            counts["failed"] = counts.get("failed", 0) + 1
-            continue
-        if issue.state == "open" and file.case.stage is not Stage.CLOSED:
-            try:
-                await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
-            except Exception as error:  # noqa: BLE001 - one case's failure (a lift GitHub refused) must not
-                # stop the others; its timers fire again on the next sweep.
-                log.warning("tick failed case=%s error=%s", file.case.code, type(error).__name__)
-                counts["failed"] = counts.get("failed", 0) + 1
-                continue
-            counts["ticked"] += 1
-    # Sanctions whose time has come, applies that failed halfway, checklists still open: from the ledger.
-    counts["sanctions"] = len(await sanctions_sweep(Desk(ctx.github, ctx.store, ctx.policy, ctx.now), ctx.me))
-    return counts
 
 
 async def archive_when_cool(ctx: Context, poll_id: str) -> int:

@@ -23,9 +23,10 @@ from app.github.payloads import (
 from app.github.port import GitHubPort
 from app.notices.mailer import Mailer
 from app.render import render
-from app.service import casefile, intake
+from app.service import casefile, intake, submissions
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
+from app.service.executor import finish_close
 from app.store.deliveries import Delivery
 
 log = logging.getLogger("conduct.router")
@@ -44,6 +45,13 @@ class Router:
         self.public_url, self.mailer = public_url, mailer
 
     async def __call__(self, delivery: Delivery) -> None:
+        if delivery.event == submissions.EVENT:
+            # Stored by the private form's page, never by the webhook endpoint (it takes GitHub's events only).
+            form = submissions.read(delivery.payload)
+            ctx = Context.make(self.github, self.policy, self.store, self.me, form["at"])
+            await intake.from_form(ctx, form["source"], form["reporter"], form["report"], form["about"],
+                                   thread=form["thread"])
+            return
         payload = parse_payload(delivery.event, json.loads(delivery.payload))
         if payload is None or (payload.repository is None and not isinstance(payload, DeploymentReviewEvent)):
             return
@@ -141,7 +149,9 @@ class Router:
             return file  # a clock tick with nothing due: nothing to write
         new_case = outcome.case.mark_applied(event.id)
         await ctx.executor.run(CaseFile(file.repo, file.number, new_case, file.state_comment_id), outcome.effects)
-        return await casefile.save(ctx.github, file, new_case)
+        saved = await casefile.save(ctx.github, file, new_case)
+        await finish_close(ctx.github, saved)
+        return saved
 
     async def _thread_comment(self, ctx: Context, delivery_id: str, repo: str, payload: IssueCommentEvent) -> None:
         if payload.action == "created":

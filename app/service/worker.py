@@ -1,4 +1,4 @@
-"""Drains stored deliveries one at a time per process; a crash leaves them stored, to resume on restart."""
+"""Drains stored deliveries one at a time per process; a failed or interrupted one is retried by itself."""
 from __future__ import annotations
 
 import asyncio
@@ -14,6 +14,12 @@ log = logging.getLogger("conduct.worker")
 LEASE = timedelta(minutes=5)
 BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(minutes=30)
+# A delivery that keeps failing for another reason than GitHub's is retried this many times (about a
+# day of backoff) before it is left as failed, for the operator or a redelivery.
+MAX_ATTEMPTS = 12
+# How often an idle worker looks for work nobody woke it for: a lease left by a dead process, a
+# deferred delivery whose time has come. Far shorter than LEASE, so work resumes within the lease.
+WAKE_EVERY = 30.0
 
 
 class Worker:
@@ -62,13 +68,28 @@ class Worker:
             return
         except Exception as error:  # noqa: BLE001 - every failure is recorded; the loop must go on
             # The class name only: messages can quote payload text.
-            log.warning("failed delivery=%s event=%s error=%s", delivery.delivery_id, delivery.event,
-                        type(error).__name__)
-            await asyncio.to_thread(self.store.fail_delivery, delivery.delivery_id, self.worker_id,
-                                    type(error).__name__)
+            name = type(error).__name__
+            if delivery.attempts < MAX_ATTEMPTS:
+                # Retried by itself after a backoff, without waiting for GitHub to redeliver: effects
+                # already carried out are keyed, so the retry does only what is left.
+                until = self.now() + min(MAX_BACKOFF, BACKOFF * 2 ** min(delivery.attempts, 8))
+                await asyncio.to_thread(self.store.defer_delivery, delivery.delivery_id, self.worker_id, until,
+                                        name)
+                log.warning("retrying delivery=%s event=%s error=%s attempt=%s", delivery.delivery_id,
+                            delivery.event, name, delivery.attempts)
+                return
+            log.warning("failed delivery=%s event=%s error=%s", delivery.delivery_id, delivery.event, name)
+            await asyncio.to_thread(self.store.fail_delivery, delivery.delivery_id, self.worker_id, name)
             return
         await asyncio.to_thread(self.store.finish_delivery, delivery.delivery_id, self.worker_id)
         log.info("done delivery=%s event=%s", delivery.delivery_id, delivery.event)
+
+    async def watch(self, every: float = WAKE_EVERY) -> None:
+        """Run for the service's lifetime: wake the worker now and then, so a lease left by a process
+        that died, or a delivery deferred until later, is taken up by any healthy process."""
+        while True:
+            self.kick()
+            await asyncio.sleep(every)
 
     async def wait_idle(self) -> None:
         """For tests and the demo: wait until the current drain has finished."""

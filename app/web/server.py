@@ -1,6 +1,7 @@
 """Assembles the ASGI service: webhook receiver, health check, and the pages other modules add."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -26,9 +27,11 @@ def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        # Deliveries stored before a crash or restart are processed as soon as the service is back.
-        worker.kick()
+        # Deliveries stored before a crash or restart are processed as soon as the service is back, and
+        # the watch keeps looking, so a lease left by a dead process is taken up within the lease.
+        watch = asyncio.get_running_loop().create_task(worker.watch())
         yield
+        watch.cancel()
         await worker.wait_idle()
 
     app = Starlette(
