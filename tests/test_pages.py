@@ -120,6 +120,7 @@ def test_a_person_named_in_a_case_can_ask_to_return_and_the_mediators_get_it(sto
         form = await reporter.get("/help")
         consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
         sent = await reporter.post("/help", data={**ANSWERS, "consent": consent, "csrf_token": csrf(form.text)})
+        await world.settle()
         code = re.search(r"<strong>(C-\d{4}-\d{3})</strong>", sent.text).group(1)
         person = await browser_for(world, "participant-3")
         page = await person.get("/return")

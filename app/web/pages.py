@@ -17,7 +17,7 @@ from app.core.issue_form import field_problems, format_answers
 from app.core.neutralise import neutralise_block
 from app.core.threads import MESSAGE_MARKER, thread_of
 from app.render.issue_form import render_form_html
-from app.service import casefile, intake
+from app.service import casefile, submissions
 from app.service.context import Context
 from app.web.auth import SignIn
 from app.web.style import CSS
@@ -69,12 +69,18 @@ class Pages:
                                 status_code=422, headers={"Cache-Control": "no-store"})
         about = tuple(dict.fromkeys(m for m in _MENTION.findall(str(answers.get("who", ""))) if m != login))
         where = str(answers.get("where", "")).strip()
+        report = format_answers(self.form, answers)
         ctx = self.context()
-        file = await intake.from_form(ctx, f"form:{secrets.token_hex(12)}", login,
-                                      format_answers(self.form, answers), about,
-                                      thread=where if thread_of(where) else None)
-        code = html.escape(file.case.code)
-        due = html.escape(file.case.acknowledge_by.strftime("%Y-%m-%d %H:%M"))
+        # The same answers from the same person are the same submission: a reload or a second click opens
+        # no second case. The page answers once the submission is stored; the worker opens the case.
+        key = hmac.new(self.secret, f"{login}\0{report}".encode(), hashlib.sha256).hexdigest()[:32]
+        receipt = submissions.submit(ctx.store, ctx.policy, key, login, report, about,
+                                     where if thread_of(where) else None, ctx.now)
+        worker = getattr(request.app.state, "worker", None)
+        if worker is not None:
+            worker.kick()
+        code = html.escape(receipt.code)
+        due = html.escape(receipt.acknowledge_by.strftime("%Y-%m-%d %H:%M"))
         return _page("Received", f"<h1>Thank you</h1><p>Your report is now private case <strong>{code}</strong>. "
                      f"A mediator will be in touch by {due} UTC.</p><p>Your messages with the mediators "
                      f"are at <a href=\"/inbox/{code}\">your inbox for {code}</a>.</p>")
