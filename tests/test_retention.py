@@ -18,7 +18,8 @@ from app.core.retention import due_to_forget, weighs_until
 from app.core.state_block import decode
 from app.render.policy_page import render_policy_page
 from app.service.context import Context
-from app.service.polling import open_case_poll, sweep
+from app.service.polling import open_case_poll
+from app.service.sweep import sweep
 from app.web.results import result_routes
 from app.wiring.local import build_world
 from app.wiring.policy_files import load_policy
