@@ -30,7 +30,10 @@ def test_demo_prints_every_stage_change_with_its_cause(capsys):
     assert "conduct poll recount: exit 0" in out
     assert "closed and locked" in out
     assert "[C-2026-002] awaiting-approval → action  (by sc-1, sc-approve)" in out
-    assert "conduct sanction apply: exit 0: C-2026-002-d1: applied" in out
+    # The workflows' calls are authenticated by their OIDC tokens; the approval run lives in the decisions place.
+    assert "POST /actions/sanction-apply: HTTP 200: C-2026-002-d1: applied" in out
+    assert "POST /actions/poll-open: HTTP 200" in out and "POST /actions/sweep: HTTP 200" in out
+    assert "sc-approval.yml in example-org/conduct-decisions shows C-2026-002-d1" in out
     assert "The SC rejected `C-2026-003-d1`" in out and "C-2026-003-d2: applied" in out
     assert "**Lifted `C-2026-003-d2`**" in out and "**Lifted `C-2026-002-d1`**" in out
     assert "[C-2026-002] action → closed  (by system, sanction-ended)" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import httpx
 from test_sanctions_support import (
     CASES,
+    DECISIONS,
     POLICY,
     SUBJECT,
     Clock,
@@ -46,12 +47,12 @@ def untouched(world) -> bool:
 
 async def review_run(world, login: str, state: str = "approved") -> int:
     """`login` reviews the newest SC-approval run on the environment, as in GitHub's web page."""
-    repo = world.state.repo(CASES)
+    repo = world.state.repo(DECISIONS)
     run_id = max(repo.runs)
     env = repo.environments["steering-council"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app),
                                  base_url="http://github.local") as raw:
-        answer = await raw.post(f"/repos/{CASES}/actions/runs/{run_id}/pending_deployments",
+        answer = await raw.post(f"/repos/{DECISIONS}/actions/runs/{run_id}/pending_deployments",
                                 headers={"authorization": f"token {world.state.user_token(login)}"},
                                 json={"environment_ids": [env.id], "state": state, "comment": "reviewed"})
     assert answer.status_code in (200, 422), answer.text
@@ -85,7 +86,8 @@ def test_the_environment_review_applies_even_before_the_app_has_seen_it(store):
     assert case.decision(decision).approved_by == ("sc-1",)
     assert sum(f"**Applied `{decision}`**" in b for b in comments(world, number)) == 1
     assert decision in shown and "temporary-ban" in shown and "4w" in shown and SUBJECT in shown
-    assert "waiting for the SC" in shown and f"/{CASES}/issues/{number}" in shown
+    # The SC has no access to the case: the decision names no link to it.
+    assert "waiting for the SC" in shown and CASES not in shown
     assert "please help" not in shown and "heated" not in shown  # never report text
 
 
@@ -138,7 +140,8 @@ def test_an_approver_who_is_not_on_the_sc_does_not_count(store):
     async def story():
         world = await world_for(store, clock)
         # A misconfigured environment that lets a mediator review.
-        world.state.repo(CASES).environments["steering-council"].reviewers.append(("User", "mediator-1"))
+        world.state.repo(DECISIONS).environments["steering-council"].reviewers.append(("User", "mediator-1"))
+        world.state.add_collaborator(DECISIONS, "mediator-1", "read")
         number = await open_case(world)
         decision = await decide(world, clock, number, "temporary-ban")
         run_id = await review_run(world, "mediator-1")

@@ -17,6 +17,7 @@ from app.wiring.policy_files import load_policy
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
 ORG = POLICY.roles.organization
 CASES = POLICY.roles.places.cases
+DECISIONS = POLICY.roles.places.decisions
 WATCHED = POLICY.roles.places.watched[0]
 SUBJECT = "participant-1"
 

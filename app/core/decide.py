@@ -284,7 +284,7 @@ def _cmd_urgent_ban(case, command, actor, policy, now, out):
     reason = " ".join(command.args[2:])
     entry = Entry(at=now, actor=actor.login, kind="urgent-ban-requested", detail=f"{decision.id} {reason}")
     case = case.with_entry(entry, decisions=(*case.decisions, decision))
-    out.add(fx.Dispatch, workflow="sc-approval.yml",
+    out.add(fx.Dispatch, workflow="sc-approval.yml", place="decisions",
             inputs={"case": case.code, "decision": decision.id, "urgent": "true"})
     out.post("case", "approval-requested.md.j2", decision=decision.id, action=URGENT_BAN, subject=subject,
              duration=format_duration(duration), urgent=True)
@@ -399,7 +399,7 @@ def _poll_closed(case: Case, event: PollClosed, policy: Policy, now: datetime, o
                             reviewed_not_ended=not action.ends)
         case = _move(case, "poll-sanction", SYSTEM, now, "system", f"{event.poll} {action.id}",
                      decisions=(*case.decisions, decision))
-        out.add(fx.Dispatch, workflow="sc-approval.yml",
+        out.add(fx.Dispatch, workflow="sc-approval.yml", place="decisions",
                 inputs={"case": case.code, "decision": decision.id, "urgent": "false"})
         out.post("case", "approval-requested.md.j2", decision=decision.id, action=action.id, subject=subject,
                  duration=format_duration(decision.duration), urgent=False)

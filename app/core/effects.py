@@ -46,10 +46,11 @@ class Assign(Effect):
 
 @dataclass(frozen=True)
 class Dispatch(Effect):
-    """Start a workflow in the cases repo (poll-open.yml, sc-approval.yml)."""
+    """Start a workflow: poll-open.yml in the cases repo, sc-approval.yml in the decisions repo."""
 
     workflow: str
     inputs: dict[str, str]
+    place: str = "cases"  # "cases" or "decisions"
 
 
 @dataclass(frozen=True)

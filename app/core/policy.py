@@ -232,13 +232,27 @@ class Deliberation(Strict):
 
 class Places(Strict):
     intake: Repo
-    cases: Repo
+    cases: Repo  # report text lives here only: mediators (triage), nobody else
     deliberation: Deliberation
+    # The SC's place: each decision (summary, poll result, id) and the `steering-council` environment, never a
+    # report. The SC has no access to the cases repository.
+    decisions: Repo
     watched: list[Repo] = []
     # Where `conduct report --post` publishes the transparency report (a public discussion category).
     reports: Deliberation | None = None
     # Deleting needs admin rights on the intake repo; without them requests are closed and locked.
     delete_intake_issues: bool = False
+
+    @model_validator(mode="after")
+    def _apart(self) -> Places:
+        # One repository per audience: sharing one would show reports to the SC or the core developers.
+        named = {"intake": self.intake, "cases": self.cases, "deliberation": self.deliberation.repo,
+                 "decisions": self.decisions}
+        for name, repo in named.items():
+            others = [other for other, value in named.items() if other != name and value == repo]
+            if others and name < others[0]:
+                raise ValueError(f"{name} and {others[0]} must be different repositories ({repo})")
+        return self
 
 
 class RolesFile(Strict):

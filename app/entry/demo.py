@@ -23,11 +23,7 @@ with warnings.catch_warnings():
 
 from app.polls import client
 from app.polls.verifier import recount_file
-from app.sanctions.desk import Desk
-from app.sanctions.workflow import apply_command, show_text
 from app.service.context import Context
-from app.service.polling import open_case_poll
-from app.service.sweep import sweep
 from app.store import open_store
 from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes
@@ -35,6 +31,7 @@ from app.web.pages import Pages
 from app.web.results import result_routes
 from app.wiring.local import API, APP_SLUG, LocalWorld, build_world
 from app.wiring.policy_files import load_policy
+from app.wiring.runner import run_job
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PUBLIC_URL = "http://desk.local"
@@ -109,6 +106,7 @@ class Script:
         self.browser = TestClient(world.service_app, base_url=PUBLIC_URL)
         places = world.policy.roles.places
         self.intake, self.cases, self.watched = places.intake, places.cases, places.watched[0]
+        self.decisions = places.decisions
 
     async def step(self, who: str, what: str, action: Callable[[], Awaitable[object]] | None = None,
                    **later: float) -> object:
@@ -206,11 +204,12 @@ class Script:
 
         # Case three: the private form, through the service's page (signed in), left unacknowledged.
         await self.step("reporter-3", "signs in and submits the private help form", self.private_form, hours=1)
-        await self.step("Actions", "runs sweep.yml (conduct sweep), 25 hours later", self.sweep, hours=25)
+        await self.step("Actions", "runs sweep.yml, 25 hours later: one OIDC-authenticated call to the service",
+                        self.sweep, hours=25)
 
-        # The poll: poll-open.yml was dispatched at the escalation; the demo runs what it runs.
-        await self.step("Actions", "runs poll-open.yml (conduct poll open C-2026-002)",
-                        lambda: open_case_poll(self.ctx(), "C-2026-002", PUBLIC_URL, world.router.apply))
+        # The poll: the app dispatched poll-open.yml at the escalation; its run asks the service to open it.
+        await self.step("Actions", "runs poll-open.yml for C-2026-002: one OIDC-authenticated call",
+                        self.open_poll)
         poll = "C-2026-002/1"
         links = {}
         for voter, choice in (("voter-1", "temporary-ban"), ("voter-2", "temporary-ban"), ("voter-3", "warning"),
@@ -224,14 +223,15 @@ class Script:
         await self.step("Actions", "runs sweep.yml after the 72-hour deadline", self.sweep, hours=72)
         await self.step("anyone", "recounts the published result (conduct poll recount)", self.recount, minutes=1)
 
-        # The SC's gate: the approval run waits on the steering-council environment.
+        # The SC's gate, in the decisions repository: the approval run waits on the steering-council environment.
         decision = "C-2026-002-d1"
-        await self.step("Actions", f"sc-approval.yml shows the decision (conduct sanction show {decision})",
-                        lambda: self.show(decision), minutes=5)
+        await self.step("Actions", f"sc-approval.yml in {self.decisions} shows {decision} on its run page "
+                        "(OIDC-authenticated call)", lambda: self.show(decision), minutes=5)
         await self.step("sc-1", "approves the steering-council deployment review",
                         lambda: self.review(decision, "approved", "Agreed, but shorten 3w: a first offence."),
                         hours=3)
-        await self.step("Actions", f"the approved job runs conduct sanction apply {decision}",
+        await self.step("Actions", f"the released apply job asks the service to apply {decision} with its OIDC "
+                        "token (environment steering-council, the decision's own run)",
                         lambda: self.apply(decision), minutes=2)
         self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
 
@@ -245,7 +245,7 @@ class Script:
                        days=1)
         await self.step("sc-2", "approves the second urgent ban review",
                         lambda: self.review("C-2026-003-d2", "approved", "Seven days."), hours=1)
-        await self.step("Actions", "the approved job runs conduct sanction apply C-2026-003-d2",
+        await self.step("Actions", "the released apply job asks the service to apply C-2026-003-d2 (OIDC)",
                         lambda: self.apply("C-2026-003-d2"), minutes=2)
 
         await self.step("Actions", "runs sweep.yml eight days later", self.sweep, days=8)
@@ -256,12 +256,20 @@ class Script:
     def blocked(self, login: str) -> bool:
         return login in self.world.state.orgs[self.world.policy.roles.organization].blocks
 
+    async def job(self, repo: str, run_id: int, workflow: str, job: str, body: dict | None = None):
+        """The runner's side of one job: its OIDC token from the stand-in, then its one call to the service."""
+        return await run_job(self.world.state, httpx.ASGITransport(app=self.world.sandbox_app),
+                             httpx.ASGITransport(app=self.world.service_app), PUBLIC_URL, repo, run_id, workflow,
+                             job, body)
+
     async def show(self, decision: str) -> None:
-        desk = Desk(self.world.github, self.world.store, self.world.policy, self.clock.now)
-        self.note(await show_text(desk, self.world.router.me, decision))
+        answer = await self.job(self.decisions, self.run_for(decision), "sc-approval.yml", "show",
+                                {"decision": decision})
+        block = answer.text.split("```text\n", 1)[-1].split("\n```", 1)[0]
+        self.note(f"HTTP {answer.status_code}; the run page shows:\n{block}")
 
     def run_for(self, decision: str) -> int:
-        repo = self.world.state.repo(self.cases)
+        repo = self.world.state.repo(self.decisions)
         for run in sorted(repo.runs.values(), key=lambda r: r.id, reverse=True):
             if run.inputs.get("decision") == decision:
                 return run.id
@@ -269,23 +277,27 @@ class Script:
 
     async def review(self, decision: str, state: str, comment: str) -> None:
         """What an SC member does on the run page: review the pending steering-council deployment."""
-        repo = self.world.state.repo(self.cases)
+        repo = self.world.state.repo(self.decisions)
         reviewer = {"C-2026-002-d1": "sc-1"}.get(decision, "sc-2")
         environment = repo.environments["steering-council"].id
         token = self.world.state.user_token(reviewer)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.world.sandbox_app),
                                      base_url=API) as github:
             answer = await github.post(
-                f"/repos/{self.cases}/actions/runs/{self.run_for(decision)}/pending_deployments",
+                f"/repos/{self.decisions}/actions/runs/{self.run_for(decision)}/pending_deployments",
                 json={"environment_ids": [environment], "state": state, "comment": comment},
                 headers={"Authorization": f"Bearer {token}"})
         answer.raise_for_status()
 
     async def apply(self, decision: str) -> None:
-        desk = Desk(self.world.github, self.world.store, self.world.policy, self.clock.now)
-        err = io.StringIO()
-        code = await apply_command(desk, self.world.router.me, decision, self.run_for(decision), err)
-        self.note(f"conduct sanction apply: exit {code}: {err.getvalue().strip()}")
+        answer = await self.job(self.decisions, self.run_for(decision), "sc-approval.yml", "apply",
+                                {"decision": decision})
+        self.note(f"POST /actions/sanction-apply: HTTP {answer.status_code}: {answer.text.strip()}")
+
+    async def open_poll(self) -> None:
+        (run,) = [r for r in self.world.state.repo(self.cases).runs.values() if r.inputs.get("case") == "C-2026-002"]
+        answer = await self.job(self.cases, run.id, "poll-open.yml", "open", {"case": "C-2026-002"})
+        self.note(f"POST /actions/poll-open: HTTP {answer.status_code}: {answer.text.strip()}")
 
     async def private_form(self) -> None:
         cookie = self.sign_in.sessions.dumps({"login": "reporter-3"})  # as if signed in through GitHub
@@ -307,8 +319,9 @@ class Script:
                             self.clock.now)
 
     async def sweep(self) -> None:
-        counts = await sweep(self.ctx(), self.world.router.apply)
-        self.note(f"sweep: {counts}")
+        run_id = self.world.state.schedule_run(self.cases, "sweep.yml")
+        answer = await self.job(self.cases, run_id, "sweep.yml", "sweep")
+        self.note(f"POST /actions/sweep: HTTP {answer.status_code}: {answer.json()}")
 
     def note(self, text: str) -> None:
         self.timeline.emit({"type": "post", "where": "output", "text": text})
@@ -366,7 +379,7 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
             box = {}
             pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parents[2] / ".github" /
                           "ISSUE_TEMPLATE", sign_in_secret)
-            world = await build_world(policy, store, now=clock, app_slug=app_slug,
+            world = await build_world(policy, store, now=clock, app_slug=app_slug, public_url=PUBLIC_URL,
                                       extra_routes=[*pages.routes(), *result_routes(store),
                                                     *ballot_routes(store, sign_in, clock=clock)])
             box["ctx"] = lambda: Context.make(world.github, policy, store, world.router.me, clock.now, PUBLIC_URL)

@@ -673,17 +673,21 @@ class GitHubAdapter(GitHubPort):
     # -- actions and environments -----------------------------------------------------------------------
     async def dispatch_workflow(
         self, repo: str, workflow: str, ref: str, inputs: Mapping[str, str] | None = None
-    ) -> None:
+    ) -> int | None:
         owner, name = _split(repo)
-        data: dict[str, Any] = {"ref": ref}
+        data: dict[str, Any] = {"ref": ref, "return_run_details": True}
         if inputs:
             data["inputs"] = dict(inputs)
-        await self._call(
+        # githubkit's body model predates `return_run_details` and would drop it, so the body goes as written.
+        response = await self._call(
             "actions/create-workflow-dispatch",
-            lambda: self._gh.rest.actions.async_create_workflow_dispatch(
-                owner, name, _segment(workflow), data=data
+            lambda: self._gh.arequest(
+                "POST", f"/repos/{owner}/{name}/actions/workflows/{_segment(workflow)}/dispatches", json=data
             ),
         )
+        if response.status_code != 200:
+            return None
+        return int(response.json()["workflow_run_id"])
 
     async def get_environment(self, repo: str, name: str) -> Environment:
         owner, repo_name = _split(repo)

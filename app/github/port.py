@@ -283,7 +283,8 @@ class GitHubPort(abc.ABC):
     @abc.abstractmethod
     async def dispatch_workflow(
         self, repo: str, workflow: str, ref: str, inputs: Mapping[str, str] | None = None
-    ) -> None: ...
+    ) -> int | None:
+        """Start a run; its id where GitHub returns it (`return_run_details`; GHES answers 204 without)."""
 
     @abc.abstractmethod
     async def get_environment(self, repo: str, name: str) -> Environment: ...

@@ -27,6 +27,10 @@ class Desk:
     def cases_repo(self) -> str:
         return self.policy.roles.places.cases
 
+    @property
+    def decisions_repo(self) -> str:
+        return self.policy.roles.places.decisions
+
 
 class SanctionBusy(Exception):
     """Another run is applying or lifting this sanction right now; try again later."""

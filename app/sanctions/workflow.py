@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from typing import TextIO
 
 from app.core.durations import format_duration
 from app.core.events import SCReviewed
+from app.core.summary import PART_TITLES
 from app.github.errors import GitHubError
 from app.render import when
 from app.sanctions import gate
@@ -28,14 +30,13 @@ OK, REFUSED, NOT_FOUND, TEMPORARY = 0, 1, 2, 75
 
 
 async def show_text(desk: Desk, me: Identity, decision_id: str) -> str:
-    """What the reviewers need on the run page: code name, action, duration, subject, poll totals and a
-    link to the private case. Never report text, summaries or comments."""
+    """What the reviewers need on the run page: code name, action, duration, subject and poll totals.
+    Never report text or comments, and no link to the private case (the SC cannot open it)."""
     file = await case_file(desk, me, decision_id)
     decision = file.case.decision(decision_id) if file else None
     if file is None or decision is None:
         return f"{decision_id}: no such decision on a private case"
     plan = plan_for(decision, desk.policy)
-    issue = await desk.github.get_issue(file.repo, file.number)
     lines = [
         f"Case:      {file.case.code}",
         f"Decision:  {decision.id}{' (urgent, until the poll decides)' if decision.urgent else ''}",
@@ -52,8 +53,32 @@ async def show_text(desk: Desk, me: Identity, decision_id: str) -> str:
         record = desk.store.get_sanction(decision.id)
         lines.append(f"Status:    approved {when(decision.approved_at)} by {', '.join(decision.approved_by)}"
                      f"; {record.state if record else 'not applied yet'}")
-    lines.append(f"Case link: {issue.html_url}")
     return "\n".join(lines)
+
+
+async def show_markdown(desk: Desk, me: Identity, decision_id: str) -> str:
+    """The run page's summary for the SC, in the decisions repository: the decision and the mediators'
+    summary, never the report (the SC has no access to the case). Every text sits in a code fence longer
+    than any run of backticks in it, so nothing in it renders as Markdown."""
+    file = await case_file(desk, me, decision_id)
+    decision = file.case.decision(decision_id) if file else None
+    parts = [f"## Decision {decision_id}" + (f" for {file.case.code}" if file else "")]
+    if decision is not None and decision.urgent:
+        parts.append("**Urgent:** a temporary action until the poll decides.")
+    parts.append(_fenced(await show_text(desk, me, decision_id)))
+    summary = file.case.summary if file else None
+    if summary is not None:
+        for part, title in PART_TITLES.items():
+            if part == "action_points":
+                continue
+            parts += [f"### {title}", _fenced(getattr(summary, part) or "(not written)")]
+    return "\n\n".join(parts) + "\n"
+
+
+def _fenced(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
 
 
 async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int | None,
@@ -69,7 +94,7 @@ async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int 
     sc_members = await roles.members("steering_council")
     environment: frozenset[str] = frozenset()
     if run_id is not None:
-        environment = gate.environment_approvers(await desk.github.run_reviews(desk.cases_repo, run_id))
+        environment = gate.environment_approvers(await desk.github.run_reviews(desk.decisions_repo, run_id))
     pending = file.case.decision(decision_id)
     if pending is not None and pending.approved_at is None and environment:
         file = await _record_review(desk, me, file, decision_id, run_id, sorted(environment)[0], roles)

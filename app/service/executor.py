@@ -12,7 +12,7 @@ from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.port import GitHubPort
 from app.notices.notifier import HAND_OVER, Notifier
 from app.render import render
-from app.sanctions import posts
+from app.sanctions import posts, runs
 from app.sanctions.desk import Desk
 from app.sanctions.effects import apply_effect, lift_effect
 from app.service.casefile import CaseFile
@@ -93,8 +93,7 @@ class Executor:
             await self.github.add_assignees(file.repo, file.number, effect.logins)
             return "assigned"
         if isinstance(effect, fx.Dispatch):
-            await self.github.dispatch_workflow(file.repo, effect.workflow, self.workflow_ref, effect.inputs)
-            return "dispatched"
+            return await self._dispatch(file, effect)
         if isinstance(effect, fx.MessageParty):
             body = f"{MESSAGE_MARKER.format(login=effect.login)}\n**Message to `{effect.login}`**\n\n{effect.text}"
             comment = await self.github.create_comment(file.repo, file.number, body, key=effect.key)
@@ -118,6 +117,19 @@ class Executor:
                                   {"login": effect.login, "reason": outcome, "code": file.case.code, "link": link,
                                    "addresses": self.notices.link("addresses")})
         return outcome
+
+    async def _dispatch(self, file: CaseFile, effect: fx.Dispatch) -> str:
+        """Start the workflow where it lives; an approval run is bound to its decision by the run's id, so
+        the apply call's OIDC token can be matched to it (and no other run can apply the decision)."""
+        places = self.roles.policy.roles.places
+        repo = places.decisions if effect.place == "decisions" else file.repo
+        run_id = await self.github.dispatch_workflow(repo, effect.workflow, self.workflow_ref, effect.inputs)
+        decision = effect.inputs.get("decision")
+        if run_id is None:
+            return "dispatched"
+        if decision:
+            runs.record(self.store, decision, run_id)
+        return f"run:{run_id}"
 
     async def _sanction(self, file: CaseFile, effect: fx.ApplySanction | fx.LiftSanction) -> str:
         """Through the same code as `conduct sanction apply` and the sweep: the gate, then the ledger."""

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
-from . import auth, control, graphql_api, rest_actions, rest_admin, rest_issues, rest_orgs, rest_search
+from . import auth, control, graphql_api, oidc, rest_actions, rest_admin, rest_issues, rest_orgs, rest_search
 from .edge import Edge
 from .http import GitHubError
 from .state import SandboxState
@@ -54,7 +54,8 @@ def create_app(
         *rest_actions.routes,
         *graphql_api.routes,
     ]
-    routes = [*control.routes, *auth.web_routes, *graphql_api.web_routes, Mount("/api/v3", routes=api), *api]
+    routes = [*control.routes, *oidc.routes, *auth.web_routes, *graphql_api.web_routes, Mount("/api/v3", routes=api),
+              *api]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(Edge, state=state)],

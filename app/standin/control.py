@@ -28,6 +28,7 @@ CALLABLE = (
     "install_app",
     "user_token",
     "complete_run",
+    "schedule_run",
 )
 
 

@@ -191,6 +191,7 @@ class Run:
     conclusion: str | None = None
     environment: str | None = None
     reviews: list[dict] = field(default_factory=list)  # {"state", "comment", "user", "environment"}
+    event: str = "workflow_dispatch"  # what started it: workflow_dispatch, or schedule for a cron run
 
 
 @dataclass

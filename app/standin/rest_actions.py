@@ -77,6 +77,10 @@ async def dispatch(request: Request) -> Response:
         workflow=workflow_json(ctx.base, repo, wf),
         workflow_run=run_json(ctx.state, ctx.base, repo, run),
     )
+    if data.get("return_run_details") is True:
+        return JSONResponse({"workflow_run_id": run.id,
+                             "run_url": f"{ctx.base.api}/repos/{repo.full_name}/actions/runs/{run.id}",
+                             "html_url": f"{ctx.base.web}/{repo.full_name}/actions/runs/{run.id}"})
     return no_content()
 
 

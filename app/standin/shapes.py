@@ -394,7 +394,7 @@ def workflow_run(
         "run_number": run.run_number,
         "run_attempt": 1,
         "referenced_workflows": [],
-        "event": "workflow_dispatch",
+        "event": run.event,
         "status": run.status,
         "conclusion": run.conclusion,
         "workflow_id": run.workflow_id,

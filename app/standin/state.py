@@ -19,6 +19,7 @@ from .model import (
     Label,
     Org,
     Repo,
+    Run,
     Team,
     User,
     Workflow,
@@ -83,6 +84,7 @@ class SandboxState:
         self.webhooks = WebhookDispatcher()
         # Webhooks raised by seeding helpers (no request) still need absolute URLs.
         self.base_url = "http://sandbox.test"
+        self.oidc: object | None = None  # Actions' OIDC provider (oidc.py), made on first use
 
     # -- plumbing ---------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -253,6 +255,18 @@ class SandboxState:
         fault = Fault(method.upper(), re.compile(path_regex), kind, status, times, retry_after, delay)
         self.faults.append(fault)
         return fault
+
+    def schedule_run(self, repo: str, workflow: str) -> int:
+        """Start a run of `workflow` as its `schedule:` trigger does (GitHub names no person; the owner acts)."""
+        target = self.repo(repo)
+        wf = target.workflows[workflow]
+        new_id = self.next_id()
+        number = 1 + sum(1 for r in target.runs.values() if r.workflow_id == wf.id)
+        now = self.now()
+        run = Run(new_id, ids.node_id("WorkflowRun", new_id), target.full_name, wf.id, number, "main",
+                  target.owner, {}, now, now, status="in_progress", event="schedule")
+        target.runs[run.id] = run
+        return run.id
 
     def complete_run(self, repo: str, run_id: int, conclusion: str = "success") -> None:
         """Finish a workflow run (the stand-in runs no jobs) and send `workflow_run` `completed`."""

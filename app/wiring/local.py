@@ -18,14 +18,19 @@ from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
 from app.github.client import ClientOptions, WritePacer, app_bot_login, app_client, token_client
 from app.service.casefile import Identity
+from app.service.context import Context
 from app.service.router import Router
 from app.standin import SandboxState, create_app
+from app.web.oidc import Verifier, json_getter
 from app.web.server import create_app as create_service
+from app.web.workflow_calls import WorkflowCalls
 
 API = "http://github.local/"
 APP_ID = 4242
 INSTALLATION_ID = 77
 APP_SLUG = "conduct-desk"
+SERVICE_URL = "http://service.local"
+ISSUER = API.rstrip("/") + "/_services/token"  # the stand-in's Actions OIDC issuer (like GHES's)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
     state.add_discussion_category(places.deliberation.repo, places.deliberation.category)
     if places.deliberation.archive_category:
         state.add_discussion_category(places.deliberation.repo, places.deliberation.archive_category)
+    state.add_repo(*places.decisions.split("/"), private=True)
     for repo in places.watched:
         state.add_repo(*repo.split("/"), private=False)
     everyone = {*people.reporters, *people.participants, *people.voters, *people.sc}
@@ -64,16 +70,20 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
             state.add_team(org, role.team, list(members))
     for login in sorted(everyone):
         state.add_user(login)
-    for workflow in ("poll-open.yml", "sweep.yml", "sc-approval.yml"):
-        found = state.add_workflow(places.cases, workflow,
+    for workflow, repo in (("poll-open.yml", places.cases), ("sweep.yml", places.cases),
+                           ("sc-approval.yml", places.decisions)):
+        found = state.add_workflow(repo, workflow,
                                    environment="steering-council" if workflow == "sc-approval.yml" else None)
         found.run_name = _run_name(workflow)
     sc = roles.steering_council
     reviewers = [("Team", f"{org}/{sc.team}")] if sc.team else [("User", login) for login in sc.users or ()]
-    state.add_environment(places.cases, "steering-council", reviewers=reviewers, prevent_self_review=True)
-    _grant(state, places.cases, roles.mediators, "write")
-    _grant(state, places.cases, roles.steering_council, "triage")
+    state.add_environment(places.decisions, "steering-council", reviewers=reviewers, prevent_self_review=True)
+    # As `conduct setup` grants them (app/setup/plan.py): each audience reads its own place only.
+    _grant(state, places.cases, roles.mediators, "triage")
     _grant(state, places.deliberation.repo, roles.voters, "triage")
+    _grant(state, places.decisions, roles.steering_council, "read")
+    # Until the SC's comment path moves to the decisions place, the SC still comments on the case.
+    _grant(state, places.cases, roles.steering_council, "triage")
 
 
 def _run_name(workflow: str) -> str | None:
@@ -110,6 +120,15 @@ def app_key() -> tuple[str, str]:
     public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     return private, public
+
+
+def workflow_calls(policy: Policy, store, github: GitHubAdapter, router: Router, now: Callable[[], datetime],
+                   public_url: str, transport: httpx.AsyncBaseTransport) -> WorkflowCalls:
+    """The service's workflow endpoints, checking OIDC tokens against the stand-in's issuer."""
+    return WorkflowCalls(Verifier(public_url, json_getter(transport), issuer=ISSUER), policy,
+                         lambda: Context.make(github, policy, store, router.me, now(), public_url, router.mailer),
+                         router.apply,
+                         public_url)
 
 
 @dataclass
@@ -152,7 +171,7 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
                       people: People = People(), extra_routes: Iterable = (),
                       request_hook: Callable | None = None,
                       wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
-                      app_slug: str = APP_SLUG) -> LocalWorld:
+                      app_slug: str = APP_SLUG, public_url: str = SERVICE_URL) -> LocalWorld:
     now = now or (lambda: datetime.now(UTC))
     state = SandboxState(clock=now)
     seed(state, policy, people)
@@ -179,7 +198,8 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     login = await app_bot_login(APP_ID, private_key, API, app_options)
     github = GitHubAdapter(client, installation_id=INSTALLATION_ID, bot_login=login)
     router = Router(github, policy, store, Identity(APP_ID, login), now=now)
-    service_app = create_service(secret=webhook_secret, store=store, handle=router, routes=list(extra_routes),
-                                 now=now)
+    calls = workflow_calls(policy, store, github, router, now, public_url, options.transport)
+    service_app = create_service(secret=webhook_secret, store=store, handle=router,
+                                 routes=[*calls.routes(), *extra_routes], now=now)
     holder["service"] = service_app
     return LocalWorld(policy, store, state, sandbox_app, service_app, github, router, now, options, webhook_secret)

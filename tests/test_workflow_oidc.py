@@ -1,0 +1,226 @@
+"""The workflows' calls to the service, attacked through HTTP: only the right run's OIDC token is heard."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from test_sanctions_support import CASES, DECISIONS, SUBJECT, Clock, decide, open_case, org, run, world_for
+
+from app.standin.oidc import provider, start_job
+from app.wiring.local import SERVICE_URL
+from app.wiring.runner import run_job
+
+
+async def review(world, run_id: int, login: str = "sc-1", state: str = "approved") -> None:
+    """An SC member reviews the run's pending steering-council deployment, as on the run page."""
+    env = world.state.repo(DECISIONS).environments["steering-council"]
+    async with _github(world) as raw:
+        answer = await raw.post(f"/repos/{DECISIONS}/actions/runs/{run_id}/pending_deployments",
+                                headers={"authorization": f"token {world.state.user_token(login)}"},
+                                json={"environment_ids": [env.id], "state": state, "comment": "ok"})
+    assert answer.status_code == 200, answer.text
+
+
+def _github(world) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app), base_url="http://github.local")
+
+
+async def token_for(world, repo: str, run_id: int, job: str, environment: str | None = None,
+                    audience: str = SERVICE_URL) -> str:
+    """What a job's `curl "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=..."` gets from the stand-in."""
+    values = start_job(world.state, repo, run_id, job, environment)
+    async with _github(world) as raw:
+        answer = await raw.get(values["ACTIONS_ID_TOKEN_REQUEST_URL"], params={"audience": audience},
+                               headers={"authorization": f"bearer {values['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["value"]
+
+
+async def call(world, path: str, token: str | None, body: dict) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.service_app),
+                                 base_url=SERVICE_URL) as service:
+        return await service.post(f"/actions/{path}", json=body, headers=headers)
+
+
+async def decided(store, clock):
+    """A case whose poll chose a temporary ban: the app has dispatched sc-approval.yml for the decision."""
+    world = await world_for(store, clock)
+    number = await open_case(world)
+    decision = await decide(world, clock, number, "temporary-ban")
+    (run_id,) = [r.id for r in world.state.repo(DECISIONS).runs.values() if r.inputs.get("decision") == decision]
+    return world, decision, run_id
+
+
+async def apply_with(world, token, decision) -> httpx.Response:
+    answer = await call(world, "sanction-apply", token, {"decision": decision})
+    await world.settle()
+    return answer
+
+
+def test_the_approval_run_is_dispatched_in_the_decisions_place_and_applies_through_its_token(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        runner = (httpx.ASGITransport(app=world.sandbox_app), httpx.ASGITransport(app=world.service_app))
+        shown = await run_job(world.state, *runner, SERVICE_URL, DECISIONS, run_id, "sc-approval.yml", "show",
+                              {"decision": decision})
+        early = None
+        try:
+            await run_job(world.state, *runner, SERVICE_URL, DECISIONS, run_id, "sc-approval.yml", "apply",
+                          {"decision": decision})
+        except Exception as refusal:  # the job behind the environment does not start before the review
+            early = refusal
+        await review(world, run_id)
+        await world.settle()
+        applied = await run_job(world.state, *runner, SERVICE_URL, DECISIONS, run_id, "sc-approval.yml", "apply",
+                                {"decision": decision})
+        await world.settle()
+        return world, decision, shown, early, applied
+
+    world, decision, shown, early, applied = run(story())
+    assert not world.state.repo(CASES).runs, "no approval run in the cases repository"
+    assert shown.status_code == 200 and decision in shown.text and "temporary-ban" in shown.text
+    assert CASES not in shown.text, "the SC's run page links nothing in the cases repository"
+    assert early is not None and "waits for a review" in str(early)
+    assert applied.status_code == 200, applied.text
+    assert SUBJECT in org(world).blocks
+
+
+def test_a_token_for_another_repository_is_refused(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        await review(world, run_id)
+        # The same workflow file in a repository where someone else can push and dispatch.
+        other = world.state.add_repo("example-org", "playground", private=True)
+        world.state.add_workflow(other.full_name, "sc-approval.yml", environment="steering-council")
+        world.state.add_environment(other.full_name, "steering-council")
+        other_run = await world.github.dispatch_workflow(other.full_name, "sc-approval.yml", "main",
+                                                         {"case": "C-2026-001", "decision": decision})
+        token = await token_for(world, other.full_name, other_run, "apply", "steering-council")
+        return world, await apply_with(world, token, decision)
+
+    world, answer = run(story())
+    assert answer.status_code == 403 and "example-org/playground" in answer.json()["error"]
+    assert SUBJECT not in org(world).blocks
+
+
+def test_a_token_from_another_workflow_is_refused(store):
+    async def story():
+        world, decision, _ = await decided(store, Clock())
+        sweep_run = world.state.schedule_run(CASES, "sweep.yml")
+        token = await token_for(world, CASES, sweep_run, "sweep")
+        as_apply = await apply_with(world, token, decision)
+        as_poll = await call(world, "poll-open", token, {"case": "C-2026-001"})
+        as_sweep = await call(world, "sweep", token, {})
+        return world, as_apply, as_poll, as_sweep
+
+    world, as_apply, as_poll, as_sweep = run(story())
+    assert as_apply.status_code == 403 and as_poll.status_code == 403
+    assert "poll-open.yml" in as_poll.json()["error"]
+    assert as_sweep.status_code == 200 and set(as_sweep.json()) >= {"closed", "ticked"}
+    assert SUBJECT not in org(world).blocks
+
+
+def test_a_token_from_another_ref_is_refused(store):
+    async def story():
+        world, decision, _ = await decided(store, Clock())
+        # A run of the workflow as changed on a branch, dispatched for the same decision and approved.
+        branch_run = await world.github.dispatch_workflow(DECISIONS, "sc-approval.yml", "refs/heads/edited",
+                                                          {"case": "C-2026-001", "decision": decision})
+        await review(world, branch_run)
+        token = await token_for(world, DECISIONS, branch_run, "apply", "steering-council")
+        return world, await apply_with(world, token, decision)
+
+    world, answer = run(story())
+    assert answer.status_code == 403 and "refs/heads/edited" in answer.json()["error"]
+    assert SUBJECT not in org(world).blocks
+
+
+def test_a_token_for_another_audience_is_refused(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        await review(world, run_id)
+        token = await token_for(world, DECISIONS, run_id, "apply", "steering-council", audience="https://elsewhere")
+        return world, await apply_with(world, token, decision)
+
+    world, answer = run(story())
+    assert answer.status_code == 401 and SERVICE_URL in answer.json()["error"]
+    assert SUBJECT not in org(world).blocks
+
+
+def test_an_expired_token_is_refused(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        await review(world, run_id)
+        # Issued twenty minutes ago: GitHub's tokens live for minutes.
+        world.state.jwt_clock = lambda: datetime.now(UTC) - timedelta(minutes=20)
+        token = await token_for(world, DECISIONS, run_id, "apply", "steering-council")
+        return world, await apply_with(world, token, decision)
+
+    world, answer = run(story())
+    assert answer.status_code == 401 and "expired" in answer.json()["error"]
+    assert SUBJECT not in org(world).blocks
+
+
+def test_apply_without_the_environment_claim_is_refused(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        # The show job of the decision's own run: no review has released it, so its token has no environment.
+        token = await token_for(world, DECISIONS, run_id, "show")
+        return world, await apply_with(world, token, decision), await call(world, "sanction-show", token,
+                                                                             {"decision": decision})
+
+    world, answer, shown = run(story())
+    assert answer.status_code == 403 and "steering-council" in answer.json()["error"]
+    assert shown.status_code == 200
+    assert SUBJECT not in org(world).blocks
+
+
+def test_a_token_for_another_run_of_the_approval_workflow_is_refused(store):
+    async def story():
+        world, decision, _ = await decided(store, Clock())
+        # A second run on main for the same decision (dispatched by hand), approved by an SC member.
+        second = await world.github.dispatch_workflow(DECISIONS, "sc-approval.yml", "main",
+                                                      {"case": "C-2026-001", "decision": decision})
+        await review(world, second)
+        token = await token_for(world, DECISIONS, second, "apply", "steering-council")
+        return world, second, await apply_with(world, token, decision)
+
+    world, second, answer = run(story())
+    assert answer.status_code == 403 and f"run {second}" in answer.json()["error"]
+    assert SUBJECT not in org(world).blocks
+
+
+def test_a_forged_signature_is_refused(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        await review(world, run_id)
+        genuine = await token_for(world, DECISIONS, run_id, "apply", "steering-council")
+        claims = jwt.decode(genuine, options={"verify_signature": False})
+        kid = provider(world.state).kid
+        other_key = rsa.generate_private_key(65537, 2048)
+        forged = jwt.encode(claims, other_key, algorithm="RS256", headers={"kid": kid})
+        unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": kid})
+        head, body, _signature = genuine.split(".")
+        tampered = ".".join((head, jwt.utils.base64url_encode(
+            jwt.utils.base64url_decode(body).replace(b'"refs/heads/main"', b'"refs/heads/main" ')).decode(),
+            _signature))
+        answers = [await apply_with(world, token, decision) for token in (forged, unsigned, tampered, None, "x")]
+        return world, answers
+
+    world, answers = run(story())
+    assert [a.status_code for a in answers] == [401] * 5, [a.text for a in answers]
+    assert SUBJECT not in org(world).blocks
+
+
+def test_bad_bodies_get_a_clear_4xx(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        token = await token_for(world, DECISIONS, run_id, "show")
+        return [await call(world, "sanction-show", token, body)
+                for body in ({}, {"decision": "../etc"}, {"decision": 7}, {"decision": "C-2026-999-d1"})]
+
+    answers = run(story())
+    assert [a.status_code for a in answers] == [422, 422, 422, 403]
