@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from app.polls.ids import to_slug
 from app.web.auth import SESSION_COOKIE, SIGNED_IN_PATHS, STATE_COOKIE, SignIn, signed_in_path
 from app.web.ballot import ballot_routes
 from app.web.pages import Pages
+from app.wiring.policy_files import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,7 +63,8 @@ def test_the_session_cookie_is_scoped_to_the_signed_in_pages_only():
 
 def test_every_page_that_needs_a_sign_in_is_where_the_cookie_goes(poll):
     service, _ = poll
-    pages = Pages(service.sign_in, lambda: None, ROOT / ".github/ISSUE_TEMPLATE", "p" * 40)
+    policy = SimpleNamespace(policy=load_policy(ROOT / "policy"))  # only the policy page reads it
+    pages = Pages(service.sign_in, lambda: policy, ROOT / ".github/ISSUE_TEMPLATE", "p" * 40)
     routes = [*pages.routes(), *ballot_routes(service.store, service.sign_in)]
     anonymous = TestClient(Starlette(routes=routes), base_url=SERVICE, follow_redirects=False)
     checked = 0

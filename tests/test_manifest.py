@@ -15,7 +15,7 @@ import yaml
 from test_setup import World, checkable_path, options
 from test_setup import world as world  # noqa: F401 - the fixture, used by name below
 
-from app.github import permissions
+from app.github import permissions, signin
 from app.github.adapter import GitHubAdapter
 from app.github.client import ClientOptions, GitHubSettings, RetryPolicy, WritePacer
 from app.setup import build_plan, run_setup
@@ -126,7 +126,8 @@ def _chain(first, second):
 
 @pytest.fixture
 async def app_ops() -> set[str]:
-    return cassette_operations() | await adapter_operations()
+    # The sign-in's requests go with the person's token, bounded by the App's user permissions.
+    return cassette_operations() | await adapter_operations() | set(signin.OPERATIONS)
 
 
 async def test_every_operation_the_code_sends_is_in_the_permission_table(app_ops, world):

@@ -6,6 +6,8 @@ import re
 _THREAD = re.compile(r"^https?://[^/]+/(?:api/v3/)?([^/]+)/([^/]+)/(?:issues|pull)/(\d+)")
 # Marks a comment on the case issue as a message for one party's inbox.
 MESSAGE_MARKER = "<!-- conduct-desk:message to={login} -->"
+# Marks a party's own reply, written through their inbox, so the inbox can show both sides.
+REPLY_MARKER = "<!-- conduct-desk:reply from={login} -->"
 
 
 def thread_of(url: str) -> tuple[str, int] | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
 
-from app.github.signin import authorize_url, login_from_code
+from app.github.signin import authorize_url, signed_in_from_code
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
+from app.web.notice_pages import NoticePages
 from app.web.pages import Pages
 from app.web.results import result_routes
 from app.web.server import create_app
@@ -29,12 +31,15 @@ async def build(env: dict[str, str]):
     sign_in = SignIn(
         settings.session_secret, settings.public_url,
         authorize=lambda redirect, state: authorize_url(api, client_id, redirect, state),
-        exchange=lambda code, redirect: login_from_code(api, client_id, client_secret, code, redirect),
+        exchange=lambda code, redirect: signed_in_from_code(api, client_id, client_secret, code, redirect),
+        remember_email=lambda login, email: rt.store.set_address(login, email, "github", datetime.now(UTC)),
     )
     pages = Pages(sign_in, rt.context, Path(env.get("CONDUCT_FORMS_DIR", ".github/ISSUE_TEMPLATE")),
                   settings.session_secret)
     return create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router,
-                      routes=[*sign_in.routes(), *pages.routes(), *result_routes(rt.store),
+                      routes=[*sign_in.routes(), *pages.routes(),
+                              *NoticePages(sign_in, rt.context, settings.session_secret).routes(),
+                              *result_routes(rt.store),
                               *ballot_routes(rt.store, sign_in)])
 
 

@@ -105,6 +105,8 @@ REST: Mapping[str, Need] = {
     "apps/create-installation-access-token": NONE,
     # -- a signed-in person's own token (the web sign-in), never the installation ----------------------
     "users/get-authenticated": NONE,
+    # GitHub App user tokens need the App's "Email addresses" user permission (the operation's REST page).
+    "users/list-emails-for-authenticated-user": _r("email_addresses", REFERENCE),
     # -- setup only: an org owner's token ---------------------------------------------------------------
     "orgs/get": _r("organization_administration", REFERENCE, setup_only=True),
     "orgs/list-app-installations": _r("organization_administration", setup_only=True),

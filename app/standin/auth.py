@@ -243,7 +243,8 @@ async def access_token(request: Request) -> Response:
             },
         )
     return _oauth_reply(
-        request, {"access_token": state.user_token(found[0]), "token_type": "bearer", "scope": ""}
+        request, {"access_token": state.user_token(found[0], app.id if isinstance(app, App) else None),
+                  "token_type": "bearer", "scope": ""}
     )
 
 

@@ -234,6 +234,9 @@ class App:
     bot: str
     client_id: str | None = None
     client_secret: str | None = None
+    # The App's user permissions, which bound what its user tokens may do (GitHub: a user access token can
+    # do only what both the user and the App may). None: what Conduct Desk's App asks for.
+    user_permissions: dict[str, str] | None = None
 
 
 @dataclass
@@ -255,6 +258,7 @@ class Grant:
     login: str
     installation_id: int | None
     expires_at: datetime | None
+    app_id: int | None = None  # for a user token: the App whose sign-in issued it
 
 
 @dataclass

@@ -58,6 +58,24 @@ async def get_authenticated_user(request: Request) -> Response:
     return JSONResponse(shapes.full_user(ctx.base, ctx.actor, private=True))
 
 
+# What Conduct Desk's App asks of a signed-in person: their e-mail addresses, read-only, for notices.
+USER_PERMISSIONS = {"email_addresses": "read"}
+
+
+async def list_emails(request: Request) -> Response:
+    """GET /user/emails. A GitHub App's user token gets them only if the App holds the "Email addresses" user
+    permission; otherwise GitHub answers 403 "Resource not accessible by integration"."""
+    ctx = context(request)
+    if ctx.grant.kind != "user":
+        raise forbidden()
+    app = ctx.state.apps.get(ctx.grant.app_id) if ctx.grant.app_id is not None else None
+    granted = USER_PERMISSIONS if app is None or app.user_permissions is None else app.user_permissions
+    if granted.get("email_addresses") not in ("read", "write"):
+        raise forbidden()
+    chunk, headers = page(request, ctx.state.emails.get(ctx.actor.login, []))
+    return JSONResponse(chunk, headers=headers)
+
+
 async def team_members(request: Request) -> Response:
     ctx, _org_, team = _team(request)
     chunk, headers = page(request, sorted(team.members))
@@ -192,6 +210,7 @@ async def repo_limits(request: Request) -> Response:
 ORG = "/orgs/{org}"
 routes = [
     Route("/user", get_authenticated_user, methods=["GET"]),
+    Route("/user/emails", list_emails, methods=["GET"]),
     Route("/users/{username}", get_user, methods=["GET"]),
     Route(f"{ORG}/teams/{{team_slug}}/members", team_members, methods=["GET"]),
     Route(

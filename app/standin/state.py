@@ -71,6 +71,7 @@ class SandboxState:
         self.apps: dict[int, App] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Grant] = {}
+        self.emails: dict[str, list[dict]] = {}
         self.oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (login, client_id)
         self.comments: dict[tuple[str, int], list[Comment]] = {}  # (repo, issue number) -> comments
         self.faults: list[Fault] = []
@@ -222,12 +223,19 @@ class SandboxState:
         self.installations[installation_id] = inst
         return inst
 
-    def user_token(self, login: str) -> str:
+    def user_token(self, login: str, app_id: int | None = None) -> str:
         """An OAuth user token (`gho_…`) acting as `login`, as the web flow would give."""
         self.add_user(login)
         value = ids.token("gho_")
-        self.tokens[value] = Grant("user", login, None, None)
+        self.tokens[value] = Grant("user", login, None, None, app_id)
         return value
+
+    def set_emails(self, login: str, *emails: str, primary: str | None = None, verified: bool = True) -> None:
+        """The person's e-mail addresses on their account (GET /user/emails); the first is primary."""
+        self.add_user(login)
+        primary = primary or (emails[0] if emails else None)
+        self.emails[login] = [{"email": e, "primary": e == primary, "verified": verified,
+                               "visibility": "private" if e == primary else None} for e in emails]
 
     def installation_token(self, installation_id: int) -> str:
         inst = self.installations[installation_id]

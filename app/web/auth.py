@@ -7,8 +7,10 @@ from urllib.parse import urlparse
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+
+from app.web.frame import error_page
 
 SESSION_COOKIE = "conduct_session"
 STATE_COOKIE = "conduct_oauth_state"
@@ -17,7 +19,7 @@ STATE_AGE = 600
 # The session cookie goes only to the pages that need a sign-in, never to `/` and so never to the vote
 # page or the cast under /polls/: a ballot cast from the browser that got it carries no login. A new
 # signed-in page must live under one of these prefixes (a test checks every route that calls require()).
-SIGNED_IN_PATHS = ("/ballot", "/help", "/inbox", "/return", "/logout")
+SIGNED_IN_PATHS = ("/ballot", "/help", "/inbox", "/return", "/notices", "/addresses", "/queue", "/logout")
 STATE_PATH = "/oauth"  # the sign-in state is read by /oauth/callback alone
 
 
@@ -25,13 +27,16 @@ class SignIn:
     """Routes /login, /oauth/callback and /logout, and `user(request)` for the pages that need it."""
 
     def __init__(self, secret: str, public_url: str, authorize: Callable[[str, str], str],
-                 exchange: Callable[[str, str], Awaitable[str]], secure_cookies: bool | None = None):
+                 exchange: Callable[[str, str], Awaitable], secure_cookies: bool | None = None,
+                 remember_email: Callable[[str, str], None] | None = None):
         if len(secret) < 32:
             raise ValueError("CONDUCT_SESSION_SECRET must be at least 32 characters")
         self.sessions = URLSafeTimedSerializer(secret, salt="conduct-session")
         self.states = URLSafeTimedSerializer(secret, salt="conduct-oauth-state")
         self.public_url = public_url.rstrip("/")
         self.authorize, self.exchange = authorize, exchange
+        # `exchange` gives a login, or a SignedIn with the person's verified primary e-mail to remember.
+        self.remember_email = remember_email
         self.secure = public_url.startswith("https://") if secure_cookies is None else secure_cookies
 
     @property
@@ -86,9 +91,14 @@ class SignIn:
         except BadSignature:
             expected = None
         if not code or not state or not expected or not secrets.compare_digest(state, expected["state"]):
-            return PlainTextResponse("Sign-in could not be checked (the state did not match). Please try again.",
-                                     status_code=400)
-        login = await self.exchange(code, self.redirect_uri)
+            return error_page("Sign-in did not work", "The desk could not check that this sign-in was the one you "
+                              "started (it took too long, or came from another window). Nothing happened; please "
+                              "sign in again.", ("/login?next=/", "Sign in again"), 400)
+        signed_in = await self.exchange(code, self.redirect_uri)
+        login = getattr(signed_in, "login", signed_in)
+        email = getattr(signed_in, "email", None)
+        if email and self.remember_email is not None:
+            self.remember_email(login, email)
         response = RedirectResponse(expected["next"], status_code=303)
         self._forget(response, STATE_COOKIE, (STATE_PATH,))
         self._forget(response, SESSION_COOKIE, ())
@@ -101,7 +111,9 @@ class SignIn:
         return response
 
     def routes(self) -> list[Route]:
-        return [Route("/login", self.login), Route("/oauth/callback", self.callback), Route("/logout", self.logout)]
+        # Logout is a POST: a link or an image elsewhere must not be able to sign a person out.
+        return [Route("/login", self.login), Route("/oauth/callback", self.callback),
+                Route("/logout", self.logout, methods=["POST"])]
 
 
 def signed_in_path(path: str) -> bool:

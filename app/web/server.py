@@ -8,12 +8,29 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from app.service.worker import Worker
 from app.store.deliveries import Delivery
+from app.web.frame import error_page
 from app.web.webhooks import webhook_endpoint
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_page("Page not found", "There is no page at this address. It may have moved, or the link was "
+                      "cut short.", ("/", "Go to the start page"), 404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return error_page("Not possible here", "This address cannot be used that way (for example, signing out "
+                      "needs the Sign out button).", ("/", "Go to the start page"), 405)
+
+
+async def _failed(request: Request, exc: Exception) -> Response:
+    # Logged by the server with its traceback; the person gets plain words and nothing of the error.
+    return error_page("Something went wrong", "The desk could not finish this on its side. Nothing you sent "
+                      "is lost; please try again in a moment.", ("/", "Go to the start page"), 500)
 
 
 def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[None]],
@@ -42,6 +59,7 @@ def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[Non
             *routes,
         ],
         lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _not_allowed, 500: _failed},
     )
     app.state.worker = worker
     app.state.store = store

@@ -171,7 +171,7 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
                       people: People = People(), extra_routes: Iterable = (),
                       request_hook: Callable | None = None,
                       wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
-                      app_slug: str = APP_SLUG, public_url: str = SERVICE_URL) -> LocalWorld:
+                      app_slug: str = APP_SLUG, public_url: str = SERVICE_URL, mailer=None) -> LocalWorld:
     now = now or (lambda: datetime.now(UTC))
     state = SandboxState(clock=now)
     seed(state, policy, people)
@@ -197,7 +197,7 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
     login = await app_bot_login(APP_ID, private_key, API, app_options)
     github = GitHubAdapter(client, installation_id=INSTALLATION_ID, bot_login=login)
-    router = Router(github, policy, store, Identity(APP_ID, login), now=now)
+    router = Router(github, policy, store, Identity(APP_ID, login), now=now, public_url=public_url, mailer=mailer)
     calls = workflow_calls(policy, store, github, router, now, public_url, options.transport)
     service_app = create_service(secret=webhook_secret, store=store, handle=router,
                                  routes=[*calls.routes(), *extra_routes], now=now)
