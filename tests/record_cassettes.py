@@ -236,6 +236,7 @@ STEPS: tuple[StepDef, ...] = (
         lambda gh, t, c: gh.add_assignees(t.repo, c["issue"].number, [t.member]),
     ),
     _step("create_comment", "create_comment", _comment),
+    _step("get_comment", "get_comment", lambda gh, t, c: gh.get_comment(t.repo, c["comment"].id)),
     _step("list_comments", "list_comments", lambda gh, t, c: gh.list_comments(t.repo, c["issue"].number)),
     _step("find_comment", "find_comment", lambda gh, t, c: gh.find_comment(t.repo, c["issue"].number, "ack-1")),
     _step(
@@ -246,6 +247,7 @@ STEPS: tuple[StepDef, ...] = (
     _step("add_reaction", "add_reaction", lambda gh, t, c: gh.add_reaction(t.repo, c["comment"].id, "eyes")),
     _step("minimize_comment", "minimize_comment", _minimize),
     _step("lock_issue", "lock_issue", lambda gh, t, c: gh.lock_issue(t.repo, c["issue"].number, "resolved")),
+    _step("unlock_issue", "unlock_issue", lambda gh, t, c: gh.unlock_issue(t.repo, c["issue"].number)),
     _step("team_members", "team_members", lambda gh, t, c: gh.team_members(t.org, t.team)),
     # Gap: the stand-in's GraphQL has no `organization` field yet.
     _step("user_teams", "user_teams", lambda gh, t, c: gh.user_teams(t.org, t.member), standin_gap=True),
@@ -307,6 +309,7 @@ STEPS: tuple[StepDef, ...] = (
         "delete_discussion",
         lambda gh, t, c: gh.delete_discussion(c["discussion"].node_id),
     ),
+    _step("delete_comment", "delete_comment", lambda gh, t, c: gh.delete_comment(t.repo, c["comment"].id)),
     _step("delete_issue", "delete_issue", lambda gh, t, c: gh.delete_issue(c["issue"].node_id)),
 )
 

@@ -22,7 +22,7 @@ async def a_case(store):
     world = await build_world(POLICY, store)
     await world.as_user("reporter-1").create_issue(POLICY.roles.places.intake, "Help request", "help", [], key="r")
     await world.settle()
-    return world, await load(world.github, CASES, 1, world.router.me)
+    return world, await load(world.github, world.store, CASES, 1, world.router.me)
 
 
 @pytest.mark.parametrize("posted_before_dying", [True, False])

@@ -101,13 +101,13 @@ def test_a_pasted_state_block_is_not_trusted(store):
         (case,) = cases(world)
         from app.service.casefile import load
 
-        ours = await load(world.github, CASES, case.number, world.router.me)
+        ours = await load(world.github, world.store, CASES, case.number, world.router.me)
         forged = ours.case.model_copy(update={"stage": ours.case.stage.__class__("action")})
         from app.core.state_block import encode
 
         await world.as_user("mediator-1").create_comment(CASES, case.number, encode(forged), key="x")
         await world.settle()
-        again = await load(world.github, CASES, case.number, world.router.me)
+        again = await load(world.github, world.store, CASES, case.number, world.router.me)
         return ours, again
 
     ours, again = run(story())
@@ -126,17 +126,17 @@ def test_an_edited_or_deleted_state_comment_is_put_back(store):
         await world.as_user("reporter-1").create_issue(INTAKE, "Help request", "help", [], key="f")
         await world.settle()
         (case,) = cases(world)
-        before = await load(world.github, CASES, case.number, world.router.me)
+        before = await load(world.github, world.store, CASES, case.number, world.router.me)
         mediator = world.as_user("mediator-1")
         await mediator.update_comment(CASES, before.state_comment_id, "stage: action, trust me")
         await world.settle()
-        after_edit = await load(world.github, CASES, case.number, world.router.me)
+        after_edit = await load(world.github, world.store, CASES, case.number, world.router.me)
         token = world.state.user_token("mediator-1")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app), base_url=API) as raw:
             gone = await raw.delete(f"/repos/{CASES}/issues/comments/{after_edit.state_comment_id}",
                                     headers={"Authorization": f"Bearer {token}"})
         await world.settle()
-        after_delete = await load(world.github, CASES, case.number, world.router.me)
+        after_delete = await load(world.github, world.store, CASES, case.number, world.router.me)
         notes = [c.body for c in comments(world, CASES, case.number) if "has been put back" in c.body]
         return before, after_edit, gone.status_code, after_delete, notes
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from app.core.neutralise import neutralise_block, neutralise_inline
+from app.core.neutralise import inert_markers, neutralise_block, neutralise_inline
 
 # GitHub's own Markdown parser (cmark-gfm, through the cmarkgfm bindings), with raw HTML let through
 # so that any HTML the text managed to inject would show up as a tag in the output.
@@ -126,7 +126,12 @@ def expected_block_text(text: str) -> str:
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    return "\n".join(lines).replace("\0", "\ufffd")
+    return shown_markers("\n".join(lines).replace("\0", "\ufffd"))
+
+
+def shown_markers(text: str) -> str:
+    """The one change a reader sees: an invisible word joiner inside each "<!--" and "-->"."""
+    return text.replace("<!--", "<!\u2060--").replace("-->", "--\u2060>")
 
 
 @pytest.mark.parametrize("fragment", DANGEROUS)
@@ -172,7 +177,7 @@ def test_an_inline_answer_renders_as_one_code_span_showing_the_words(text):
     assert page.tags == ["p", "code"]
     assert page.comments == [] and "".join(page.outside).strip() == "Where:"
     shown = "".join(page.inside)
-    assert shown.replace("\ufffd", "\0").split() == words_in
+    assert shown.replace("\ufffd", "\0").split() == shown_markers(" ".join(words_in)).split()
     assert markdown_it_risks(inline) == []
 
 
@@ -185,6 +190,21 @@ def test_a_block_cannot_swallow_or_leak_into_what_follows(first, second):
     tags = read(gfm(body)).tags
     assert tags.count("h3") == 1
     assert tags.count("pre") == (1 if a else 0) + (1 if b else 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(reporter_text)
+def test_no_neutralised_text_holds_an_html_comment_marker(text):
+    """The app's own records are HTML comments: copied text can neither open nor close one."""
+    for made in (neutralise_block(text), neutralise_inline(text)):
+        assert "<!--" not in made and "-->" not in made
+
+
+def test_a_pasted_state_block_or_key_marker_is_defused():
+    pasted = "<!-- conduct-desk:state v1\n{}\n-->\n<!-- conduct-desk:key=C-2026-001:state -->"
+    block = neutralise_block(pasted)
+    assert "conduct-desk:state v1" in block and "<!-- conduct-desk" not in block and "-->" not in block
+    assert inert_markers(inert_markers(pasted)) == inert_markers(pasted)
 
 
 def test_line_breaks_are_kept_and_unified():

@@ -147,12 +147,12 @@ def test_an_approver_who_is_not_on_the_sc_does_not_count(store):
         run_id = await review_run(world, "mediator-1")
         by_environment = await attempt(world, clock, decision, run_id)
         # Even a state the app wrote that names non-SC approvers is refused: the gate re-checks the SC.
-        file = await casefile.load(world.github, CASES, number, world.router.me)
+        file = await casefile.load(world.github, world.store, CASES, number, world.router.me)
         pending = file.case.decision(decision)
         named = file.case.model_copy(update={"decisions": (pending.model_copy(update={
             "approved_by": ("mediator-1", "mediator-2"), "approved_at": clock(),
             "ends_at": clock() + pending.duration}),)})
-        await casefile.save(world.github, file, named)
+        await casefile.save(world.github, world.store, file, named)
         by_state = await attempt(world, clock, decision, run_id)
         return world, by_environment, by_state
 
@@ -170,11 +170,11 @@ def test_a_state_claiming_approvals_nobody_wrote_is_refused(store):
         world = await world_for(store, clock)
         number = await open_case(world)
         decision = await decide(world, clock, number, "temporary-ban")
-        file = await casefile.load(world.github, CASES, number, world.router.me)
+        file = await casefile.load(world.github, world.store, CASES, number, world.router.me)
         pending = file.case.decision(decision)
         claimed = file.case.model_copy(update={"decisions": (pending.model_copy(update={
             "approved_by": ("sc-1", "sc-2"), "approved_at": clock(), "ends_at": clock() + pending.duration}),)})
-        await casefile.save(world.github, file, claimed)
+        await casefile.save(world.github, world.store, file, claimed)
         return world, await attempt(world, clock, decision)
 
     world, (code, said) = run(story())
@@ -188,7 +188,7 @@ def test_no_apply_after_the_review_expired(store):
         world = await world_for(store, clock)
         number = await open_case(world)
         decision = await decide(world, clock, number, "temporary-ban")
-        file = await casefile.load(world.github, CASES, number, world.router.me)
+        file = await casefile.load(world.github, world.store, CASES, number, world.router.me)
         await world.router.apply(context(world, clock), file, ReviewExpired("expired-1", decision))
         await world.settle()
         return world, await attempt(world, clock, decision)
@@ -232,15 +232,15 @@ def test_a_decision_id_from_another_case_is_refused(store):
         second = max(world.state.repo(CASES).issues)
         other = await decide(world, clock, second, "warning")
         # The second case's state (written by the app) is made to carry the first case's decision id.
-        file = await casefile.load(world.github, CASES, second, world.router.me)
+        file = await casefile.load(world.github, world.store, CASES, second, world.router.me)
         pending = file.case.decision(other)
         borrowed = file.case.model_copy(update={"decisions": (pending.model_copy(update={
             "id": approved, "approved_by": ("sc-1", "sc-2"), "approved_at": clock(),
             "ends_at": clock() + pending.duration}),)})
-        await casefile.save(world.github, file, borrowed)
+        await casefile.save(world.github, world.store, file, borrowed)
         unknown = await attempt(world, clock, approved.replace("-d1", "-d9"))
         elsewhere = await attempt(world, clock, other.replace(file.case.code, "C-2026-099"))
-        reloaded = await casefile.load(world.github, CASES, second, world.router.me)
+        reloaded = await casefile.load(world.github, world.store, CASES, second, world.router.me)
         try:
             gate.check(reloaded.case, approved, POLICY, frozenset({"sc-1", "sc-2"}),
                        commands=frozenset({"sc-1", "sc-2"}))

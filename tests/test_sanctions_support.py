@@ -73,15 +73,15 @@ async def open_case(world, with_thread: bool = True) -> int:
 async def decide(world, clock: Clock, number: int, action: str, poll: int = 1) -> str:
     """The poll on the case closes with `action`: written as the app would (stage polling, the subject
     named), then the core's PollClosed, which asks the SC; returns the decision id."""
-    file = await casefile.load(world.github, CASES, number, world.router.me)
+    file = await casefile.load(world.github, world.store, CASES, number, world.router.me)
     polling = file.case.model_copy(update={"stage": Stage.POLLING, "subject": SUBJECT, "polls": poll,
                                            "parties": (*file.case.parties, SUBJECT)})
-    file = await casefile.save(world.github, file, polling)
+    file = await casefile.save(world.github, world.store, file, polling)
     poll_id = f"{file.case.code}/{poll}"
     await world.router.apply(context(world, clock), file, PollClosed(f"closed:{poll_id}", poll_id, action,
                                                                      {action: 5, "no-action": 1}))
     await world.settle()
-    after = await casefile.load(world.github, CASES, number, world.router.me)
+    after = await casefile.load(world.github, world.store, CASES, number, world.router.me)
     return after.case.decisions[-1].id
 
 
@@ -93,13 +93,13 @@ async def approve_by_command(world, number: int, *approvers: str) -> None:
 
 async def tick(world, clock: Clock, number: int) -> None:
     """What the sweep does for each open case: the core's clock event, carried out."""
-    file = await casefile.load(world.github, CASES, number, world.router.me)
+    file = await casefile.load(world.github, world.store, CASES, number, world.router.me)
     await world.router.apply(context(world, clock), file, Tick(f"tick:{clock().isoformat()}"))
     await world.settle()
 
 
 async def state_of(world, number: int):
-    return (await casefile.load(world.github, CASES, number, world.router.me)).case
+    return (await casefile.load(world.github, world.store, CASES, number, world.router.me)).case
 
 
 def comments(world, number: int) -> list[str]:

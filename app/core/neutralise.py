@@ -28,11 +28,22 @@ import re
 # as written and without side effects. Line breaks are kept; Windows and old Mac line endings become
 # "\n" so that the number of lines the reporter saw is the number the mediators see.
 
+# One exception to "exactly as written": Conduct Desk keeps its own records in HTML comments
+# ("<!-- conduct-desk:... -->"), so copied text must never open or close one, in a code block or not. A word
+# joiner (U+2060, invisible) goes into every "<!--" and "-->": the text reads the same, but it is no longer a
+# marker, nor an HTML comment that hides what follows.
+_JOINER = "\u2060"
+
 _BACKTICKS = re.compile(r"`+")
 _LINE_ENDING = re.compile(r"\r\n?")
 _WHITESPACE = re.compile(r"\s+")
 # A fence's info string may not contain backticks (CommonMark 4.5); we allow only a language name.
 _LANGUAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+.#-]{0,49}$")
+
+
+def inert_markers(text: str) -> str:
+    """`text` with no "<!--" or "-->" left in it, so it can neither forge nor close an HTML comment."""
+    return text.replace("<!--", f"<!{_JOINER}--").replace("-->", f"--{_JOINER}>")
 
 
 def _longest_backtick_run(text: str) -> int:
@@ -53,7 +64,7 @@ def neutralise_block(text: str, language: str = "text") -> str:
         lines.pop()
     if not lines:
         return ""
-    body = "\n".join(lines)
+    body = inert_markers("\n".join(lines))
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     info = language if _LANGUAGE.match(language or "") else ""
     return f"{fence}{info}\n{body}\n{fence}"
@@ -65,7 +76,7 @@ def neutralise_inline(text: str) -> str:
     Line breaks become spaces: an inline field has one line, and a code span would turn them into
     spaces anyway.
     """
-    content = _WHITESPACE.sub(" ", text).strip()
+    content = inert_markers(_WHITESPACE.sub(" ", text).strip())
     if not content:
         return ""
     ticks = "`" * (_longest_backtick_run(content) + 1)

@@ -143,8 +143,7 @@ class Script:
                 self.timeline.emit({"type": "post", "where": f"{forum.full_name} discussion #{disc.number}",
                                     "text": f"{disc.title} ({status}; comments: {len(disc.comments)})"})
         for number in sorted(state.repo(self.cases).issues):
-            text = next((c.body for c in reversed(state.comments_of(state.repo(self.cases), number))
-                         if "conduct-desk:state" in c.body), None)
+            text = state_body(self.world, number)
             if text is None:
                 continue
             from app.core.state_block import decode
@@ -353,6 +352,16 @@ class Script:
         self.note("\n".join([f"conduct poll recount: exit {code}", *[f"- {line}" for line in lines[-4:]]]))
 
 
+def state_body(world: LocalWorld, number: int) -> str | None:
+    """The body of case issue `number`'s state comment, the one whose id the app recorded."""
+    from app.service.casefile import state_comment_id
+
+    cases = world.policy.roles.places.cases
+    comment_id = state_comment_id(world.store, cases, number)
+    return next((c.body for c in world.state.comments_of(world.state.repo(cases), number) if c.id == comment_id),
+                None)
+
+
 def cases_of(world: LocalWorld) -> list:
     """Every case's state as the app wrote it on the cases repository."""
     from app.core.state_block import decode
@@ -360,8 +369,7 @@ def cases_of(world: LocalWorld) -> list:
     repo = world.state.repo(world.policy.roles.places.cases)
     found = []
     for number in sorted(repo.issues):
-        body = next((c.body for c in reversed(world.state.comments_of(repo, number))
-                     if "conduct-desk:state" in c.body), None)
+        body = state_body(world, number)
         if body:
             found.append(decode(body))
     return found

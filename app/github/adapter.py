@@ -125,6 +125,7 @@ def parse_comment(d: Mapping[str, Any]) -> Comment:
         created_at=_when(d["created_at"]),  # type: ignore[arg-type]
         updated_at=_when(d["updated_at"]),  # type: ignore[arg-type]
         html_url=d["html_url"],
+        issue_number=int(d["issue_url"].rsplit("/", 1)[1]) if d.get("issue_url") else None,
     )
 
 
@@ -421,6 +422,13 @@ class GitHubAdapter(GitHubPort):
                 owner, name, number, per_page=PER_PAGE, page=page, **extra
             ),
         )
+
+    async def get_comment(self, repo: str, comment_id: int) -> Comment:
+        owner, name = _split(repo)
+        response = await self._call(
+            "issues/get-comment", lambda: self._gh.rest.issues.async_get_comment(owner, name, comment_id)
+        )
+        return parse_comment(response.json())
 
     async def find_comment(self, repo: str, number: int, key: str) -> Comment | None:
         tag = marker(key)

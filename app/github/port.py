@@ -51,6 +51,7 @@ class Comment:
     created_at: datetime
     updated_at: datetime
     html_url: str
+    issue_number: int | None = None  # from `issue_url`: which issue or pull request the comment is on
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,10 @@ class GitHubPort(abc.ABC):
     # -- comments -------------------------------------------------------------------------------------
     @abc.abstractmethod
     async def list_comments(self, repo: str, number: int) -> tuple[Comment, ...]: ...
+
+    @abc.abstractmethod
+    async def get_comment(self, repo: str, comment_id: int) -> Comment:
+        """One issue comment by its id (how the app finds a case's state: by the id it recorded)."""
 
     @abc.abstractmethod
     async def find_comment(self, repo: str, number: int, key: str) -> Comment | None:

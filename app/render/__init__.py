@@ -7,6 +7,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from app.core.durations import format_duration, spoken_duration
+from app.core.neutralise import inert_markers
 
 CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal"}
 
@@ -20,12 +21,19 @@ def duration(value: timedelta) -> str:
     return format_duration(value)
 
 
+def finalize(value: object) -> object:
+    """Every value a template prints: no "<!--" or "-->" from it, whoever wrote it (see neutralise)."""
+    text = str(value)
+    return inert_markers(text) if "<!--" in text or "-->" in text else value
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     # Markdown, not HTML: autoescape stays off here, and text copied from reporters is neutralised
     # before it ever reaches a template.
     env = Environment(loader=PackageLoader("app.render", "templates"), undefined=StrictUndefined,
-                      keep_trailing_newline=True, autoescape=False, trim_blocks=False)
+                      keep_trailing_newline=True, autoescape=False, trim_blocks=False,
+                      finalize=finalize)
     env.filters["when"] = when
     env.filters["duration"] = duration
     env.filters["spoken"] = spoken_duration

@@ -5,7 +5,7 @@ import logging
 
 from app.core.case import Decision
 from app.core.retention import action_retention
-from app.core.threads import MESSAGE_MARKER, thread_of
+from app.core.threads import thread_of
 from app.github.errors import Invalid, NotFound
 from app.sanctions import posts
 from app.sanctions.desk import STALE_AFTER, CannotApply, Desk, SanctionBusy
@@ -109,7 +109,6 @@ async def _interaction_limit(desk: Desk, file: CaseFile, decision: Decision, pla
 async def _warning(desk: Desk, file: CaseFile, decision: Decision, plan: Plan, record: Sanction) -> dict:
     await posts.post_once(desk.github, file.repo, file.number, f"sanction:{decision.id}:warning",
                           "sanction-warning.md.j2", {
-                              "message_marker": MESSAGE_MARKER.format(login=decision.subject),
                               "subject": decision.subject, "decision": decision.id,
                               "until": _on_record_until(desk, decision)})
     return {}

@@ -21,4 +21,4 @@ async def case_file(desk: Desk, me: Identity, decision_id: str) -> CaseFile | No
     known = desk.store.effect_result(f"case-issue:{code}") if code else None
     if not known:
         return None
-    return await casefile.load(desk.github, desk.cases_repo, int(known), me)
+    return await casefile.load(desk.github, desk.store, desk.cases_repo, int(known), me)

@@ -50,7 +50,7 @@ async def _lift(desk: Desk, decision_id: str) -> str:
 async def _resume_apply(desk: Desk, me: Identity, record: Sanction) -> str:
     """A ledger row exists only once the gate has passed, so a resumed apply does not need the run's
     review again; it re-reads the case for what the apply needs (the thread, the decision)."""
-    file = await casefile.load(desk.github, desk.cases_repo, record.details["case_issue"], me)
+    file = await casefile.load(desk.github, desk.store, desk.cases_repo, record.details["case_issue"], me)
     decision = file.case.decision(record.decision_id) if file else None
     if decision is None or decision.approved_at is None:
         raise CannotApply(f"{record.decision_id} is no longer an approved decision of its case")

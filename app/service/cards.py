@@ -16,7 +16,7 @@ async def all_cases(ctx: Context) -> list[Case]:
     for issue in await ctx.github.list_issues(ctx.cases_repo, state="all"):
         if casefile.code_from_title(issue.title) is None:
             continue
-        file = await casefile.load(ctx.github, ctx.cases_repo, issue.number, ctx.me)
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, issue.number, ctx.me)
         if file is not None:
             found.append(file.case)
     return found

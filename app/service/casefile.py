@@ -1,15 +1,25 @@
-"""Reads a case's state from its private issue and writes it back, trusting only the app's own comment."""
+"""Reads a case's state from the one comment the app recorded writing, and writes it back."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from app.core.case import Case
-from app.core.state_block import decode, encode
+from app.core.state_block import StateUnreadable, decode, encode
+from app.github.errors import GitHubError, NotFound
 from app.github.port import Comment, GitHubPort
 from app.render import render
+from app.service.once import once
 
+log = logging.getLogger("conduct.casefile")
 _CODE_TITLE = re.compile(r"^(C-\d{4}-\d{3,})\b")
+
+# Where the state is: the id of the comment the app wrote it in, kept in the service's store when the app
+# writes it. Nothing on GitHub says which comment holds the state, so no comment anyone else writes (nor
+# one of the app's own that quotes them) can be taken for it. The store's ledger is write-once per key, so
+# each new state comment (the first, or one put back after a deletion) takes the next generation's key.
+_GENERATIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -38,23 +48,86 @@ def code_from_title(title: str) -> str | None:
     return match.group(1) if match else None
 
 
-async def load(github: GitHubPort, repo: str, number: int, me: Identity) -> CaseFile | None:
-    """The case on issue `number`, from the newest state block the app itself wrote; None if none.
+def _key(repo: str, number: int, generation: int) -> str:
+    return f"state-comment:{repo}#{number}:{generation}"
 
-    A state block in anyone else's comment is ignored: text a reporter pastes can never forge state."""
-    for comment in reversed(await github.list_comments(repo, number)):
-        if not me.wrote(comment):
-            continue
-        case = decode(comment.body)
-        if case is not None:
-            return CaseFile(repo, number, case, comment.id)
+
+def state_comment_id(store, repo: str, number: int) -> int | None:
+    """The id of the comment holding the case's state on issue `number`, as the app recorded it."""
+    found = None
+    for generation in range(_GENERATIONS):
+        recorded = store.effect_result(_key(repo, number, generation))
+        if recorded is None:
+            return found
+        found = int(recorded)
+    return found
+
+
+def record_state_comment(store, repo: str, number: int, comment_id: int) -> None:
+    """Make `comment_id` the case's state comment from now on."""
+    for generation in range(_GENERATIONS):
+        key = _key(repo, number, generation)
+        if store.claim_effect(key):
+            store.complete_effect(key, str(comment_id))
+            return
+        if store.effect_result(key) == str(comment_id) and store.effect_result(_key(repo, number, generation + 1)) \
+                is None:
+            return  # recorded already, and still the newest
+    raise RuntimeError("too many state comments recorded for one case")
+
+
+async def load(github: GitHubPort, store, repo: str, number: int, me: Identity) -> CaseFile | None:
+    """The case on issue `number`, from the comment the app recorded as its state; None if it has none.
+
+    A state that cannot be read (the comment gone, not the app's, or no valid case in it) is said once on
+    the case issue and the case is skipped (None): one damaged case never stops the others."""
+    comment_id = state_comment_id(store, repo, number)
+    if comment_id is None:
+        return None
+    try:
+        comment = await github.get_comment(repo, comment_id)
+    except NotFound:
+        await unreadable(github, store, repo, number, comment_id, "the state comment is gone")
+        return None
+    problem = None
+    if not me.wrote(comment):
+        problem = "the state comment was not written by the app"
+    elif comment.issue_number is not None and comment.issue_number != number:
+        problem = "the state comment is on another issue"
+    else:
+        try:
+            case = decode(comment.body)
+        except StateUnreadable as error:
+            problem = str(error)
+        else:
+            if case is None:
+                problem = "the state comment holds no state block"
+            else:
+                return CaseFile(repo, number, case, comment.id)
+    await unreadable(github, store, repo, number, comment_id, problem)
     return None
 
 
-async def save(github: GitHubPort, file: CaseFile, case: Case) -> CaseFile:
+async def unreadable(github: GitHubPort, store, repo: str, number: int, comment_id: int, problem: str) -> None:
+    """Say on the case, once per state comment, that its state cannot be read and the case is skipped."""
+    log.warning("case state unreadable issue=%s problem=%s", number, problem)
+
+    async def post() -> str:
+        body = render("state-unreadable.md.j2", {"problem": problem, "comment_id": comment_id})
+        return str((await github.create_comment(repo, number, body, key=f"state-unreadable:{number}:{comment_id}")).id)
+
+    try:
+        await once(store, f"state-unreadable:{repo}#{number}:{comment_id}", post)
+    except GitHubError as error:
+        # Saying so can fail too (the issue deleted, GitHub down); the case is skipped either way.
+        log.warning("could not report the unreadable state issue=%s error=%s", number, type(error).__name__)
+
+
+async def save(github: GitHubPort, store, file: CaseFile, case: Case) -> CaseFile:
     body = encode(case, render("state.md.j2", {"case": case}))
     if file.state_comment_id is None:
         comment = await github.create_comment(file.repo, file.number, body, key=f"{case.code}:state")
+        record_state_comment(store, file.repo, file.number, comment.id)
         return CaseFile(file.repo, file.number, case, comment.id)
     if case != file.case:
         await github.update_comment(file.repo, file.state_comment_id, body)

@@ -60,9 +60,11 @@ async def open_private_case(ctx: Context, source: str, request: HelpRequested, r
     confirmed = await ctx.github.get_issue(ctx.cases_repo, number)
     if casefile.code_from_title(confirmed.title) != code:
         raise RuntimeError("the private case issue could not be confirmed")
-    file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+    file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
+    if file is None and casefile.state_comment_id(ctx.store, ctx.cases_repo, number) is not None:
+        raise RuntimeError("the new case's state cannot be read")  # said on the case; never written over
     if file is None:
-        file = await casefile.save(ctx.github, CaseFile(ctx.cases_repo, number, outcome.case, None),
+        file = await casefile.save(ctx.github, ctx.store, CaseFile(ctx.cases_repo, number, outcome.case, None),
                                    outcome.case)
     if once_confirmed is not None:
         await once_confirmed(file)

@@ -31,7 +31,7 @@ async def find_case(ctx: Context, code: str) -> CaseFile:
         issue.number for issue in await ctx.github.list_issues(ctx.cases_repo, state="all")
         if casefile.code_from_title(issue.title) == code]
     for number in numbers:
-        file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
         if file is not None and file.case.code == code:
             return file
     raise LookupError(f"no case {code} in {ctx.cases_repo}")

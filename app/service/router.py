@@ -99,13 +99,16 @@ class Router:
 
     async def _guard_state(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
         """The state comment is the app's alone. People with write access can edit or delete any comment
-        on GitHub; when one does that to the state, the app puts it back and says so on the case."""
+        on GitHub; when one does that to the state, the app puts it back and says so on the case. Which
+        comment is the state is the app's own record, never what a comment's text looks like."""
+        number = payload.issue.number
+        if payload.action not in ("edited", "deleted") or \
+                payload.comment.id != casefile.state_comment_id(ctx.store, ctx.cases_repo, number):
+            return
         before = payload.comment.body if payload.action == "deleted" else (
             payload.changes.body.before if payload.changes and payload.changes.body else None)
-        if payload.action not in ("edited", "deleted") or not before or "conduct-desk:state" not in before:
-            return
         try:
-            case = decode(before)
+            case = decode(before or "")
         except StateUnreadable:
             return
         if case is None:
@@ -114,15 +117,16 @@ class Router:
         if payload.action == "edited":
             await ctx.github.update_comment(ctx.cases_repo, payload.comment.id, before)
         else:
-            await ctx.github.create_comment(ctx.cases_repo, payload.issue.number, before,
-                                            key=f"{case.code}:state-restored:{delivery_id}")
+            restored = await ctx.github.create_comment(ctx.cases_repo, number, before,
+                                                       key=f"{case.code}:state-restored:{delivery_id}")
+            casefile.record_state_comment(ctx.store, ctx.cases_repo, number, restored.id)
         note = render("state-restored.md.j2", {"actor": who, "action": payload.action})
-        await ctx.github.create_comment(ctx.cases_repo, payload.issue.number, note,
+        await ctx.github.create_comment(ctx.cases_repo, number, note,
                                         key=f"{case.code}:state-guard:{delivery_id}")
         log.info("state comment %s by another account, restored case=%s", payload.action, case.code)
 
     async def _case_event(self, ctx: Context, number: int, event: Event) -> None:
-        file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
         if file is None:
             log.info("no case state on issue=%s", number)
             return
@@ -149,7 +153,7 @@ class Router:
             return file  # a clock tick with nothing due: nothing to write
         new_case = outcome.case.mark_applied(event.id)
         await ctx.executor.run(CaseFile(file.repo, file.number, new_case, file.state_comment_id), outcome.effects)
-        saved = await casefile.save(ctx.github, file, new_case)
+        saved = await casefile.save(ctx.github, ctx.store, file, new_case)
         await finish_close(ctx.github, saved)
         return saved
 
@@ -185,7 +189,7 @@ class Router:
         number = await self.find_case(ctx, code)
         if number is None:
             return
-        file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
         recorded = file.case.decision(decision) if file else None
         if recorded is None or recorded.approved_at is not None:
             return  # the approval job recorded this review first (or it is not ours): nothing to add

@@ -57,7 +57,7 @@ async def _close_polls(ctx: Context, counts: dict[str, int]) -> None:
 async def _case(ctx: Context, apply: Apply, counts: dict[str, int], number: int, issue_state: str) -> None:
     """One case: publish its closed poll, archive cooled-off discussions, let its timers fire, and finish
     a close whose GitHub step failed. Each step re-reads what it needs, so a rerun picks up where it stopped."""
-    file = await casefile.load(ctx.github, ctx.cases_repo, number, ctx.me)
+    file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
     if file is None:
         return
     poll_id = file.case.current_poll

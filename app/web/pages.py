@@ -142,7 +142,7 @@ class Pages:
         code = request.path_params["code"]
         ctx = self.context()
         number = ctx.store.effect_result(f"case-issue:{code}")
-        file = await casefile.load(ctx.github, ctx.cases_repo, int(number), ctx.me) if number else None
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, int(number), ctx.me) if number else None
         # The same answer for "no such case" and "not yours": the page must not confirm a case exists.
         if file is None or login.lower() not in {p.lower() for p in (*file.case.parties, file.case.subject or "")}:
             return error_page("No inbox here", "There is no inbox for you at this address. If a message from the "
@@ -203,7 +203,7 @@ class Pages:
         ctx = self.context()
         code = str(answers.get("case", "")).strip()
         number = ctx.store.effect_result(f"case-issue:{code}") if code else None
-        file = await casefile.load(ctx.github, ctx.cases_repo, int(number), ctx.me) if number else None
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, int(number), ctx.me) if number else None
         if file is None or login not in (*file.case.parties, file.case.subject):
             problems.setdefault("case", []).append("Please check the code name: it is in the message that told "
                                                    "you about the sanction.")
