@@ -34,6 +34,7 @@ import re
 # marker, nor an HTML comment that hides what follows.
 _JOINER = "\u2060"
 
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BACKTICKS = re.compile(r"`+")
 _LINE_ENDING = re.compile(r"\r\n?")
 _WHITESPACE = re.compile(r"\s+")
@@ -44,6 +45,12 @@ _LANGUAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+.#-]{0,49}$")
 def inert_markers(text: str) -> str:
     """`text` with no "<!--" or "-->" left in it, so it can neither forge nor close an HTML comment."""
     return text.replace("<!--", f"<!{_JOINER}--").replace("-->", f"--{_JOINER}>")
+
+
+def without_html_comments(text: str) -> str:
+    """Markdown a trusted person wrote, without its HTML comments: they did not see them, so they are not
+    passed on (the markers GitHub clients add to a comment, say); any stray "<!--" or "-->" is defused."""
+    return inert_markers(_HTML_COMMENT.sub("", text))
 
 
 def _longest_backtick_run(text: str) -> int:

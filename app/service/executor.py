@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.core import effects as fx
-from app.core.neutralise import inert_markers
+from app.core.neutralise import without_html_comments
 from app.core.stages import Stage
 from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.port import GitHubPort
@@ -97,7 +97,7 @@ class Executor:
             return await self._dispatch(file, effect)
         if isinstance(effect, fx.MessageParty):
             body = (f"{MESSAGE_MARKER.format(login=effect.login)}\n**Message to `{effect.login}`**\n\n"
-                    f"{inert_markers(effect.text)}")
+                    f"{without_html_comments(effect.text).strip()}")
             comment = await self.github.create_comment(file.repo, file.number, body, key=effect.key)
             return str(comment.id)
         if isinstance(effect, (fx.ApplySanction, fx.LiftSanction)):
