@@ -131,3 +131,15 @@ def test_rendered_page_lists_every_criterion_and_action():
         assert f"`{action.id}`" in page
     assert "No action (`no-action`)" in page
     assert policy.criteria.source in page
+
+
+def test_the_decisions_place_must_be_apart_from_the_cases(policy_dir):
+    # One repository for both would show every report to the Steering Council.
+    edit(policy_dir, "roles", "decisions: example-org/conduct-decisions", "decisions: example-org/conduct-cases")
+    found = problems(policy_dir)
+    assert any("cases and decisions must be different repositories" in p for p in found), found
+
+
+def test_the_decisions_place_is_required(policy_dir):
+    edit(policy_dir, "roles", "  decisions: example-org/conduct-decisions", "")
+    assert any("decisions" in p for p in problems(policy_dir))

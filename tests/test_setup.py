@@ -21,7 +21,6 @@ from app.github.client import ClientOptions, WritePacer, token_client
 from app.setup import Options, Status, build_plan, exit_code, run_setup, setup_command
 from app.setup.plan import PLACEHOLDER_URL, load_manifest
 from app.standin import SandboxState, create_app
-from app.standin.rest_admin import open_secret
 from app.wiring.local import app_key
 from app.wiring.policy_files import load_policy
 
@@ -32,10 +31,7 @@ WEB = "http://github.local"
 PUBLIC_URL = "https://desk.example.net"
 ORG = "example-org"
 INTAKE, CASES, FORUM = f"{ORG}/conduct-help", f"{ORG}/conduct-cases", f"{ORG}/core-forum"
-SECRETS = {
-    "CONDUCT_APP_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nstand-in\n-----END PRIVATE KEY-----",
-    "CONDUCT_DATABASE_URL": "postgresql://desk@db.internal/desk",
-}
+DECISIONS = f"{ORG}/conduct-decisions"
 
 
 @pytest.fixture
@@ -138,6 +134,7 @@ def world() -> World:
     state.add_repo(ORG, "conduct-help", private=False)
     state.add_repo(ORG, "conduct-cases", private=True)
     state.add_repo(ORG, "core-forum", private=True)  # discussions not yet on
+    state.add_repo(ORG, "conduct-decisions", private=True)
     for name in ("project", "website"):
         state.add_repo(ORG, name, private=False)
     state.add_team(ORG, "core-developers", ["voter-1", "voter-2", "voter-3"])
@@ -151,13 +148,7 @@ def world() -> World:
 
 
 def options(**kw: Any) -> Options:
-    base = {
-        "public_url": PUBLIC_URL,
-        "api_url": API,
-        "desk_spec": "conduct-desk==1.4.0",
-        "secrets": dict(SECRETS),
-    }
-    return Options(**(base | kw))
+    return Options(**({"public_url": PUBLIC_URL, "api_url": API} | kw))
 
 
 def statuses(findings) -> set[tuple[str, str]]:
@@ -174,20 +165,15 @@ FRESH = {
     ("MISSING", f"label {INTAKE} 'conduct: intake'"),
     ("MISSING", f"access {CASES} user mediator-1"),
     ("MISSING", f"access {CASES} user mediator-2"),
-    ("MISSING", f"access {CASES} team steering-council"),
     ("MISSING", f"access {FORUM} team core-developers"),
-    ("MISSING", f"environment {CASES} steering-council"),
+    ("MISSING", f"access {DECISIONS} team steering-council"),
+    ("MISSING", f"environment {DECISIONS} steering-council"),
     ("MISSING", f"file {INTAKE} .github/ISSUE_TEMPLATE/help-request.yml"),
     ("MISSING", f"file {INTAKE} .github/ISSUE_TEMPLATE/config.yml"),
-    *(
-        ("MISSING", f"file {CASES} .github/workflows/{name}")
-        for name in ("poll-open.yml", "sweep.yml", "sc-approval.yml")
-    ),
-    *(
-        ("MISSING", f"variable {CASES} {name}")
-        for name in ("CONDUCT_APP_ID", "CONDUCT_POLICY_DIR", "CONDUCT_DESK_SPEC", "CONDUCT_GITHUB_API_URL")
-    ),
-    *(("MISSING", f"secret {CASES} {name}") for name in SECRETS),
+    *(("MISSING", f"file {CASES} .github/workflows/{name}") for name in ("poll-open.yml", "sweep.yml")),
+    ("MISSING", f"file {DECISIONS} .github/workflows/sc-approval.yml"),
+    ("MISSING", f"variable {CASES} CONDUCT_SERVICE_URL"),
+    ("MISSING", f"variable {DECISIONS} CONDUCT_SERVICE_URL"),
 }
 
 
@@ -203,7 +189,7 @@ def people_do_their_part(world: World, policy) -> None:
     installation = state.installations[77]
     installation.permissions = dict(manifest["default_permissions"])
     installation.events = list(manifest["default_events"])
-    state.repos[CASES].environments["steering-council"].can_admins_bypass = False
+    state.repos[DECISIONS].environments["steering-council"].can_admins_bypass = False
 
 
 async def accept_invitations(world: World) -> None:
@@ -211,8 +197,8 @@ async def accept_invitations(world: World) -> None:
     owner = world.client("owner-1")
     listed = (await owner.rest.repos.async_list_invitations(*CASES.split("/"))).json()
     assert {i["invitee"]["login"]: i["permissions"] for i in listed} == {
-        "mediator-1": "write",
-        "mediator-2": "write",
+        "mediator-1": "triage",
+        "mediator-2": "triage",
     }
     for invitation in listed:
         mediator = world.client(invitation["invitee"]["login"])
@@ -255,7 +241,7 @@ async def test_apply_creates_what_the_api_can_and_then_check_passes(world, polic
         "app conduct-desk events",
         f"access {CASES} user mediator-1",
         f"access {CASES} user mediator-2",
-        f"environment {CASES} steering-council admin bypass",
+        f"environment {DECISIONS} steering-council admin bypass",
     }
 
     people_do_their_part(world, policy)
@@ -269,12 +255,18 @@ async def test_apply_creates_what_the_api_can_and_then_check_passes(world, polic
     cases = state.repos[CASES]
     labels = {lab.name: (lab.color, lab.description) for lab in cases.labels.values()}
     assert all(labels[name][1] for name in STAGES) and len({labels[n][0] for n in STAGES}) == len(STAGES)
-    env = cases.environments["steering-council"]
+    decisions = state.repos[DECISIONS]
+    env = decisions.environments["steering-council"]
     assert env.reviewers == [("Team", f"{ORG}/steering-council")] and env.prevent_self_review
     assert env.deployment_branch_policy == {"protected_branches": True, "custom_branch_policies": False}
-    assert cases.team_access == {"steering-council": "triage"}
-    assert cases.collaborators == {"mediator-1": "write", "mediator-2": "write"}
+    # Mediators triage the cases and nobody else reaches them; the SC reads the decisions, nobody writes there.
+    assert cases.environments == {} and cases.team_access == {}
+    assert cases.collaborators == {"mediator-1": "triage", "mediator-2": "triage"}
+    assert decisions.team_access == {"steering-council": "read"} and decisions.collaborators == {}
     assert state.repos[FORUM].team_access == {"core-developers": "triage"}
+    checked = {f.key: f.detail for f in final}
+    assert checked[f"no access {CASES} team steering-council"].startswith("none")
+    assert checked[f"no access {CASES} team core-developers"].startswith("none")
     # The public forms point at this deployment; the private forms were not published.
     forms = state.repos[INTAKE].files
     assert set(forms) == {".github/ISSUE_TEMPLATE/help-request.yml", ".github/ISSUE_TEMPLATE/config.yml"}
@@ -282,20 +274,13 @@ async def test_apply_creates_what_the_api_can_and_then_check_passes(world, polic
     chooser = yaml.safe_load(forms[".github/ISSUE_TEMPLATE/config.yml"])
     assert chooser["contact_links"][0]["url"] == f"{PUBLIC_URL}/help"
     assert (
-        cases.files[".github/workflows/sc-approval.yml"]
+        decisions.files[".github/workflows/sc-approval.yml"]
         == (ROOT / ".github/workflows/sc-approval.yml").read_text()
     )
-    assert cases.variables == {
-        "CONDUCT_APP_ID": "4242",
-        "CONDUCT_POLICY_DIR": "policy",
-        "CONDUCT_DESK_SPEC": "conduct-desk==1.4.0",
-        "CONDUCT_GITHUB_API_URL": API,
-    }
-    # Secrets were sealed for the repository's key: only it opens them.
-    assert {name: open_secret(state, CASES, name) for name in SECRETS} == SECRETS
-    assert all(
-        value.encode() not in sealed for value, sealed in ((SECRETS[n], cases.secrets[n]) for n in SECRETS)
-    )
+    assert set(cases.files) == {".github/workflows/poll-open.yml", ".github/workflows/sweep.yml"}
+    # The workflows' one setting is the service's URL; no repository holds a secret.
+    assert cases.variables == decisions.variables == {"CONDUCT_SERVICE_URL": PUBLIC_URL}
+    assert cases.secrets == decisions.secrets == {}
 
 
 async def test_apply_twice_changes_nothing_the_second_time(world, policy):
@@ -322,26 +307,37 @@ async def test_a_file_edited_by_hand_is_reported_and_restored(world, policy):
     )
 
 
-async def test_without_secret_values_setup_says_how_to_set_them(world, policy):
-    plan = build_plan(policy, options(secrets={}))
-    findings = await run_setup(world.admin(), plan, apply=True)
-    for name in SECRETS:
-        finding = next(f for f in findings if f.key == f"secret {CASES} {name}")
-        assert finding.status is Status.ACTION
-        assert f"gh secret set {name} --repo {CASES}" in finding.detail
-    assert world.state.repos[CASES].secrets == {}
+async def test_an_app_secret_left_from_an_earlier_release_must_be_deleted(world, policy):
+    world.state.repos[CASES].secrets["CONDUCT_APP_PRIVATE_KEY"] = b"sealed"
+    findings = await run_setup(world.admin(), build_plan(policy, options()), apply=True)
+    finding = next(f for f in findings if f.key == f"secret {CASES} CONDUCT_APP_PRIVATE_KEY")
+    assert finding.status is Status.ACTION
+    assert f"gh secret delete CONDUCT_APP_PRIVATE_KEY --repo {CASES}" in finding.detail
+    assert next(f for f in findings if f.key == f"secret {DECISIONS} CONDUCT_DATABASE_URL").status is Status.OK
+
+
+async def test_more_access_than_the_process_gives_is_reported(world, policy):
+    """A mediator with write (who could push a workflow) and an SC team that reads the cases."""
+    await run_setup(world.admin(), build_plan(policy, options()), apply=True)
+    world.state.add_collaborator(CASES, "mediator-1", "write")
+    world.state.grant_team(CASES, "steering-council", "read")
+    findings = {f.key: f for f in await run_setup(world.admin(), build_plan(policy, options()))}
+    mediator = findings[f"access {CASES} user mediator-1"]
+    assert mediator.status is Status.ACTION and "more than triage" in mediator.detail
+    sc = findings[f"no access {CASES} team steering-council"]
+    assert sc.status is Status.ACTION and "must have none" in sc.detail
 
 
 async def test_a_plan_without_private_reviewers_points_to_the_sc_command_fallback(world, policy):
     world.state.orgs[ORG].plan = "team"
     plan = build_plan(policy, options())
     findings = await run_setup(world.admin(), plan, apply=True)
-    env = next(f for f in findings if f.key == f"environment {CASES} steering-council")
+    env = next(f for f in findings if f.key == f"environment {DECISIONS} steering-council")
     assert env.status is Status.OK
     assert (
         "/conduct sc approve" in env.detail and f"{policy.process.approval.sc_quorum} approvals" in env.detail
     )
-    assert world.state.repos[CASES].environments == {}
+    assert world.state.repos[DECISIONS].environments == {}
     assert not any("/environments/" in path for _method, path in world.recorder.writes())
 
 
@@ -349,7 +345,7 @@ async def test_a_refused_write_becomes_an_action_with_githubs_reason(world, poli
     world.state.inject("PUT", r"/environments/", 422, times=5)
     plan = build_plan(policy, options())
     findings = await run_setup(world.admin(), plan, apply=True)
-    env = next(f for f in findings if f.key == f"environment {CASES} steering-council")
+    env = next(f for f in findings if f.key == f"environment {DECISIONS} steering-council")
     assert env.status is Status.ACTION and env.detail.startswith("could not create it (")
     # The rest was still made.
     assert next(f for f in findings if f.key == f"label {CASES} 'stage: intake'").status is Status.CREATED
@@ -358,11 +354,11 @@ async def test_a_refused_write_becomes_an_action_with_githubs_reason(world, poli
 async def test_a_wrong_environment_is_reported_and_repaired(world, policy):
     plan = build_plan(policy, options())
     await run_setup(world.admin(), plan, apply=True)
-    env = world.state.repos[CASES].environments["steering-council"]
+    env = world.state.repos[DECISIONS].environments["steering-council"]
     env.prevent_self_review = False
     env.reviewers = [("User", "owner-1")]
     finding = next(
-        f for f in await run_setup(world.admin(), plan) if f.key == f"environment {CASES} steering-council"
+        f for f in await run_setup(world.admin(), plan) if f.key == f"environment {DECISIONS} steering-council"
     )
     assert finding.status is Status.MISSING
     assert finding.detail == "the SC are not exactly its required reviewers; self-review is allowed"
@@ -402,4 +398,4 @@ async def test_setup_command_prints_one_line_per_item_and_exits_by_the_result(wo
     assert code == 1
     assert len(lines) == len(FRESH) + sum(1 for line in lines if line.startswith("OK ")) + 1
     assert lines[-1] == f"{len(FRESH)} item(s) to do"
-    assert all(SECRETS["CONDUCT_DATABASE_URL"] not in line for line in lines)
+    assert any(line.startswith("OK") and f"no access {CASES} team steering-council" in line for line in lines)

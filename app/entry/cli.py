@@ -158,14 +158,10 @@ def _cmd_setup(args) -> int:
         print("conduct setup needs CONDUCT_SETUP_TOKEN: a token of an organisation owner (setup changes org "
               "settings the App itself may not)", file=sys.stderr)
         return 2
-    secrets = {name: os.environ[name] for name in ("CONDUCT_APP_PRIVATE_KEY", "CONDUCT_DATABASE_URL")
-               if os.environ.get(name)}
     options = Options(
         public_url=os.environ.get("CONDUCT_PUBLIC_URL", "http://127.0.0.1:8000"),
         api_url=os.environ.get("CONDUCT_GITHUB_API_URL") or DEFAULT_GITHUB_API_URL,
-        desk_spec=os.environ.get("CONDUCT_DESK_SPEC"),
         app_id=int(os.environ["CONDUCT_APP_ID"]) if os.environ.get("CONDUCT_APP_ID") else None,
-        secrets=secrets,
     )
     policy = load_policy(_policy_dir(args))
     return asyncio.run(setup_command(policy, options, token, apply=args.apply))

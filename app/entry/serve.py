@@ -13,9 +13,11 @@ from app.github.signin import authorize_url, signed_in_from_code
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
 from app.web.notice_pages import NoticePages
+from app.web.oidc import Verifier, json_getter
 from app.web.pages import Pages
 from app.web.results import result_routes
 from app.web.server import create_app
+from app.web.workflow_calls import WorkflowCalls
 from app.wiring import runtime
 
 REQUIRED = (*runtime.NEEDED, "CONDUCT_WEBHOOK_SECRET", "CONDUCT_SESSION_SECRET", "CONDUCT_OAUTH_CLIENT_ID",
@@ -36,8 +38,11 @@ async def build(env: dict[str, str]):
     )
     pages = Pages(sign_in, rt.context, Path(env.get("CONDUCT_FORMS_DIR", ".github/ISSUE_TEMPLATE")),
                   settings.session_secret)
+    # The workflows' calls: each run's OIDC token, for this service's URL, checked against the issuer's keys.
+    calls = WorkflowCalls(Verifier(settings.public_url, json_getter(), issuer=settings.oidc_issuer), rt.policy,
+                          rt.context, rt.router.apply, settings.public_url)
     return create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router,
-                      routes=[*sign_in.routes(), *pages.routes(),
+                      routes=[*calls.routes(), *sign_in.routes(), *pages.routes(),
                               *NoticePages(sign_in, rt.context, settings.session_secret).routes(),
                               *result_routes(rt.store),
                               *ballot_routes(rt.store, sign_in)])

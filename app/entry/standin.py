@@ -40,7 +40,8 @@ def run_sandbox(port: int, webhook_url: str | None, webhook_secret: str | None, 
     print("GitHub stand-in on", api, file=sys.stderr)
     print(f"For `conduct serve`: CONDUCT_GITHUB_API_URL={api} CONDUCT_APP_ID={APP_ID} "
           f"CONDUCT_APP_PRIVATE_KEY=\"$(cat {app_key_file})\" CONDUCT_OAUTH_CLIENT_ID=Iv1.local "
-          "CONDUCT_OAUTH_CLIENT_SECRET=local-secret", file=sys.stderr)
+          f"CONDUCT_OAUTH_CLIENT_SECRET=local-secret CONDUCT_OIDC_ISSUER={api.rstrip('/')}/_services/token",
+          file=sys.stderr)
     app = create_app(state, webhook_url=webhook_url, webhook_secret=webhook_secret)
     # Loopback only: the stand-in's control endpoints have no authentication.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -9,17 +9,13 @@ from app.github.admin import AdminAdapter, at_least
 from app.github.errors import GitHubError, NotFound
 from app.github.port import Reviewer
 
-from .plan import PUBLIC_FORMS, SC_ENVIRONMENT, Grant, LabelSpec, Plan, pinned
+from .plan import PUBLIC_FORMS, SC_ENVIRONMENT, Grant, LabelSpec, Plan
 from .report import Finding, Status
 
 OK, MISSING, ACTION = Status.OK, Status.MISSING, Status.ACTION
 # Plans on which an environment on a private repository cannot have required reviewers.
 PLANS_WITHOUT_PRIVATE_REVIEWERS = frozenset({"free", "pro", "team"})
 PRIVATE_FORMS = ("private-report.yml", "request-to-return.yml")
-SECRET_WHAT = {
-    "CONDUCT_APP_PRIVATE_KEY": "the App's private key (the .pem file GitHub gave when the App was created)",
-    "CONDUCT_DATABASE_URL": "the desk's database URL (postgresql://...), the one `conduct serve` uses",
-}
 
 
 @dataclass
@@ -78,8 +74,8 @@ async def check_org(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding
 
 async def check_repos(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding]:
     findings = []
-    wanted = {plan.intake: False, plan.cases: True, plan.deliberation: True}
-    for repo in dict.fromkeys([plan.intake, plan.cases, plan.deliberation, *plan.watched]):
+    wanted = {plan.intake: False, plan.cases: True, plan.deliberation: True, plan.decisions: True}
+    for repo in dict.fromkeys([plan.intake, plan.cases, plan.deliberation, plan.decisions, *plan.watched]):
         key = f"repo {repo}"
         try:
             settings = await admin.repo_settings(repo)
@@ -284,8 +280,13 @@ async def check_access(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Find
             role = await admin.team_role(plan.org, grant.name, grant.repo)
         else:
             role = await admin.user_role(grant.repo, grant.name)
-        if at_least(role, grant.role):
+        if role == grant.role:
             findings.append(Finding(key, OK, f"{role} ({grant.why})"))
+            continue
+        if at_least(role, grant.role):
+            # More than the process gives: write on the cases would let a mediator push a workflow.
+            findings.append(Finding(key, ACTION, f"has {role}, more than {grant.role} ({grant.why}): lower it "
+                                                 f"at {plan.web_url}/{grant.repo}/settings/access"))
             continue
         if grant.kind == "user":
             if grant.repo not in invitations:
@@ -304,6 +305,26 @@ async def check_access(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Find
         findings.append(
             Finding(key, MISSING, f"{now}; needs {grant.role} ({grant.why})", _grant_fix(admin, plan, grant))
         )
+    findings += await check_no_access(admin, plan, seen)
+    return findings
+
+
+async def check_no_access(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding]:
+    """The roles that must not reach a repository (the SC and the core developers: the cases)."""
+    findings = []
+    for grant in plan.no_access:
+        if not seen.repos.get(grant.repo) or (grant.kind == "team" and grant.name not in seen.team_ids):
+            continue
+        key = f"no access {grant.repo} {grant.kind} {grant.name}"
+        if grant.kind == "team":
+            role = await admin.team_role(plan.org, grant.name, grant.repo)
+        else:
+            role = await admin.user_role(grant.repo, grant.name)
+        if role is None:
+            findings.append(Finding(key, OK, f"none ({grant.why})"))
+        else:
+            findings.append(Finding(key, ACTION, f"has {role}; must have none ({grant.why}): remove it at "
+                                                 f"{plan.web_url}/{grant.repo}/settings/access"))
     return findings
 
 
@@ -319,7 +340,7 @@ async def _reviewers(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Review
 
 
 async def check_environment(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding]:
-    repo = plan.cases
+    repo = plan.decisions
     if not seen.repos.get(repo):
         return []
     key = f"environment {repo} {SC_ENVIRONMENT}"
@@ -419,38 +440,19 @@ async def check_files(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Findi
 
 
 async def check_variables(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding]:
-    repo = plan.cases
-    if not seen.repos.get(repo):
-        return []
     findings = []
-    existing = await admin.variables(repo)
-    values = dict(plan.variables)
-    if values.get("CONDUCT_APP_ID") is None and seen.app_id is not None:
-        values["CONDUCT_APP_ID"] = str(seen.app_id)
-    for name, value in values.items():
-        key = f"variable {repo} {name}"
-        current = existing.get(name)
-        if value is None:
-            if current is not None and (name != "CONDUCT_DESK_SPEC" or pinned(current)):
-                findings.append(Finding(key, OK, "set"))
-            elif name == "CONDUCT_DESK_SPEC":
-                findings.append(
-                    Finding(
-                        key,
-                        ACTION,
-                        "pass --desk-spec conduct-desk==X.Y.Z (or git+https://…@<sha>) "
-                        "so the workflows install a pinned release",
-                    )
-                )
-            else:
-                findings.append(
-                    Finding(key, ACTION, "install the App first: its id is read from the installation")
-                )
-        elif current == value:
-            findings.append(Finding(key, OK, value))
-        else:
+    for repo, values in plan.variables.items():
+        if not seen.repos.get(repo):
+            continue
+        existing = await admin.variables(repo)
+        for name, value in values.items():
+            key = f"variable {repo} {name}"
+            current = existing.get(name)
+            if current == value:
+                findings.append(Finding(key, OK, value))
+                continue
 
-            async def fix(name=name, value=value, exists=current is not None) -> None:
+            async def fix(repo=repo, name=name, value=value, exists=current is not None) -> None:
                 await admin.set_variable(repo, name, value, exists)
 
             findings.append(
@@ -460,32 +462,22 @@ async def check_variables(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[F
 
 
 async def check_secrets(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding]:
-    repo = plan.cases
-    if not seen.repos.get(repo):
-        return []
+    """No App key or database URL in a repository's Actions secrets: anyone who can push a workflow can
+    read them. The workflows prove themselves with OIDC tokens; the service holds every secret."""
     findings = []
-    present = await admin.secret_names(repo)
-    for name in plan.secrets:
-        key = f"secret {repo} {name}"
-        if name in present:
-            findings.append(Finding(key, OK, "set (its value is never read back)"))
-        elif plan.options.secrets.get(name):
-            value = plan.options.secrets[name]
-
-            async def fix(name=name, value=value) -> None:
-                await admin.set_secret(repo, name, value)
-
-            findings.append(Finding(key, MISSING, "not set; will be sealed with the repository's key", fix))
-        else:
-            findings.append(
-                Finding(
-                    key,
-                    ACTION,
-                    f"set it to {SECRET_WHAT.get(name, 'its value')}: "
-                    f"`gh secret set {name} --repo {repo}` or {plan.web_url}/{repo}/settings/"
-                    "secrets/actions/new",
-                )
-            )
+    for repo in dict.fromkeys([plan.cases, plan.decisions]):
+        if not seen.repos.get(repo):
+            continue
+        present = await admin.secret_names(repo)
+        for name in plan.retired_secrets:
+            key = f"secret {repo} {name}"
+            if name not in present:
+                findings.append(Finding(key, OK, "not stored: the workflows hold no secret"))
+            else:
+                findings.append(Finding(key, ACTION, f"delete it (the workflows no longer need it, and anyone "
+                                                     f"with write access could read it): `gh secret delete {name} "
+                                                     f"--repo {repo}` or {plan.web_url}/{repo}/settings/secrets/"
+                                                     "actions"))
     return findings
 
 

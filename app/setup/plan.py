@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core.policy import POLICY_FILES, Policy, Role
+from app.core.policy import Policy, Role
 from app.core.stages import Stage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +21,11 @@ PUBLIC_FORMS = (
     "help-request.yml",
     "config.yml",
 )  # private-report and request-to-return are rendered by the app
-WORKFLOWS = ("poll-open.yml", "sweep.yml", "sc-approval.yml")
-SECRETS = ("CONDUCT_APP_PRIVATE_KEY", "CONDUCT_DATABASE_URL")
+# Where each workflow lives: the clock in the cases repository, the SC's gate in the decisions repository.
+WORKFLOWS = {"poll-open.yml": "cases", "sweep.yml": "cases", "sc-approval.yml": "decisions"}
+# Secrets earlier releases stored for the workflows; anyone with write access could read them. The
+# workflows now prove themselves with OIDC tokens, so none may be left in a repository.
+RETIRED_SECRETS = ("CONDUCT_APP_PRIVATE_KEY", "CONDUCT_DATABASE_URL")
 DEFAULT_API_URL = "https://api.github.com/"
 
 # Stage labels: one colour per phase, so a list of cases reads at a glance (open: warm, decided: cool).
@@ -39,9 +42,6 @@ STAGE_LABELS: dict[Stage, tuple[str, str]] = {
 }
 INTAKE_LABEL_SPEC = ("fbca04", "A help request the desk moves into a private case")
 
-_PINNED_SPEC = re.compile(
-    r"^(conduct-desk==[0-9][0-9A-Za-z.+!-]*|(conduct-desk *@ *)?git\+https://\S+@[0-9a-f]{40})$"
-)
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,10 @@ class FileSpec:
 class Options:
     """What setup cannot read from the policy: where the deployment lives and the values to install."""
 
-    public_url: str
+    public_url: str  # the service's URL: the workflows call it, and it is their OIDC tokens' audience
     api_url: str = DEFAULT_API_URL
-    desk_spec: str | None = None  # pinned: conduct-desk==X.Y.Z or git+https://...@<sha>
-    policy_dir: str = "policy"  # where the workflows find the policy in the cases repo
     app_slug: str | None = None  # defaults to the manifest name's slug
     app_id: int | None = None
-    # Secret values to seal and store (name -> value); a secret without a value is reported, not set.
-    secrets: dict[str, str] = field(default_factory=dict, repr=False)
-    # Local policy files to publish into the cases repo for the workflows (None: leave the repo's own).
-    policy_files: Path | None = None
-
-    def __repr__(self) -> str:  # secret values must not reach logs through a repr
-        return f"Options(public_url={self.public_url!r}, api_url={self.api_url!r})"
 
 
 @dataclass(frozen=True)
@@ -95,17 +86,19 @@ class Plan:
     intake: str
     cases: str
     deliberation: str
+    decisions: str
     watched: tuple[str, ...]
     category: str
     archive_category: str | None
     labels: tuple[LabelSpec, ...]
     teams: tuple[str, ...]
     grants: tuple[Grant, ...]
+    no_access: tuple[Grant, ...]  # roles that must not reach a repository at all (`role` is unused)
     sc_role: Role
     sc_quorum: int
     files: tuple[FileSpec, ...]
-    variables: dict[str, str | None]  # None: a value setup cannot know
-    secrets: tuple[str, ...]
+    variables: dict[str, dict[str, str]]  # repository -> the Actions variables its workflows read
+    retired_secrets: tuple[str, ...]
     manifest: dict
     delete_intake_issues: bool
     web_url: str
@@ -138,10 +131,6 @@ def load_manifest(path: Path = MANIFEST_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def pinned(spec: str | None) -> bool:
-    return bool(spec) and bool(_PINNED_SPEC.match(spec))  # type: ignore[arg-type]
-
-
 def _grants(repo: str, role: Role, access: str, why: str) -> list[Grant]:
     if role.team is not None:
         return [Grant(repo, "team", role.team, access, why)]
@@ -153,12 +142,17 @@ def build_plan(policy: Policy, options: Options, github_dir: Path = GITHUB_DIR) 
     labels = [LabelSpec(places.cases, stage.label, *STAGE_LABELS[stage]) for stage in Stage]
     labels.append(LabelSpec(places.intake, INTAKE_LABEL, *INTAKE_LABEL_SPEC))
     grants = [
-        *_grants(places.cases, roles.mediators, "write", "mediators work the cases"),
-        # Triage: the SC reads cases and can be a required reviewer, but cannot edit the record.
-        *_grants(places.cases, roles.steering_council, "triage", "the Steering Council reviews sanctions"),
+        # Triage (labels, assignees, comments), never write: write would let a mediator push a workflow.
+        *_grants(places.cases, roles.mediators, "triage", "mediators work the cases; never write"),
         *_grants(
             places.deliberation.repo, roles.voters, "triage", "core developers read the poll discussions"
         ),
+        # Read: the SC sees each decision and reviews the environment; nobody may push to this repository.
+        *_grants(places.decisions, roles.steering_council, "read", "the Steering Council approves decisions"),
+    ]
+    no_access = [
+        *_grants(places.cases, roles.steering_council, "none", "the SC decides on the summary, never the report"),
+        *_grants(places.cases, roles.voters, "none", "core developers read the summary, never the report"),
     ]
     files = [
         FileSpec(
@@ -170,48 +164,37 @@ def build_plan(policy: Policy, options: Options, github_dir: Path = GITHUB_DIR) 
         )
         for name in PUBLIC_FORMS
     ]
+    where = {"cases": places.cases, "decisions": places.decisions}
     files += [
         FileSpec(
-            places.cases,
+            where[place],
             f".github/workflows/{name}",
             (github_dir / "workflows" / name).read_text(encoding="utf-8"),
         )
-        for name in WORKFLOWS
+        for name, place in WORKFLOWS.items()
     ]
-    if options.policy_files is not None:
-        files += [
-            FileSpec(
-                places.cases,
-                f"{options.policy_dir}/{name}.yml",
-                (options.policy_files / f"{name}.yml").read_text(encoding="utf-8"),
-            )
-            for name in POLICY_FILES
-        ]
-    variables: dict[str, str | None] = {
-        "CONDUCT_APP_ID": str(options.app_id) if options.app_id is not None else None,
-        "CONDUCT_POLICY_DIR": options.policy_dir,
-        "CONDUCT_DESK_SPEC": options.desk_spec if pinned(options.desk_spec) else None,
-    }
-    if options.api_url.rstrip("/") != DEFAULT_API_URL.rstrip("/"):
-        # Only Enterprise Server needs it; the workflows fall back to `github.api_url`.
-        variables["CONDUCT_GITHUB_API_URL"] = options.api_url
+    # The workflows' only setting: where to call, which is also their tokens' audience.
+    service = {"CONDUCT_SERVICE_URL": options.public_url.rstrip("/")}
+    variables = {places.cases: dict(service), places.decisions: dict(service)}
     teams = sorted({r.team for r in (roles.mediators, roles.voters, roles.steering_council) if r.team})
     return Plan(
         org=policy.roles.organization,
         intake=places.intake,
         cases=places.cases,
         deliberation=places.deliberation.repo,
+        decisions=places.decisions,
         watched=tuple(places.watched),
         category=places.deliberation.category,
         archive_category=places.deliberation.archive_category,
         labels=tuple(labels),
         teams=tuple(teams),
         grants=tuple(grants),
+        no_access=tuple(no_access),
         sc_role=roles.steering_council,
         sc_quorum=policy.process.approval.sc_quorum,
         files=tuple(files),
         variables=variables,
-        secrets=SECRETS,
+        retired_secrets=RETIRED_SECRETS,
         manifest=load_manifest(github_dir / "app-manifest.json"),
         delete_intake_issues=places.delete_intake_issues,
         web_url=web_url(options.api_url),

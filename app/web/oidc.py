@@ -9,7 +9,8 @@ import httpx
 import jwt
 from jwt import PyJWKClient
 
-GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+from app.wiring.settings import GITHUB_OIDC_ISSUER
+
 MAIN = "refs/heads/main"
 LEEWAY = 30  # seconds of clock difference allowed between GitHub and the service
 REQUIRED = ("iss", "aud", "exp", "iat", "repository", "run_id", "event_name", "ref", "workflow_ref",
@@ -73,7 +74,7 @@ class _Keys(PyJWKClient):
 class Verifier:
     """Verifies tokens for one audience (the service's URL) against one issuer, found by OIDC discovery."""
 
-    def __init__(self, audience: str, get_json: JsonGetter, issuer: str = GITHUB_ISSUER):
+    def __init__(self, audience: str, get_json: JsonGetter, issuer: str = GITHUB_OIDC_ISSUER):
         self.audience, self.issuer, self._get_json = audience.rstrip("/"), issuer.rstrip("/"), get_json
         self._keys: _Keys | None = None
 

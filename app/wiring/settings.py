@@ -9,6 +9,7 @@ from app.notices.mailer import SmtpSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///conduct.sqlite3"
 DEFAULT_GITHUB_API_URL = "https://api.github.com/"
+GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     session_secret: str = ""
     smtp: SmtpSettings | None = None  # None: no e-mail; each case tells the mediators to hand links over
+    # Who signs the workflows' OIDC tokens: github.com's, a GHES host's `/_services/token`, or a stand-in's.
+    oidc_issuer: str = GITHUB_OIDC_ISSUER
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,4 +41,14 @@ class Settings:
             public_url=(env.get("CONDUCT_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             session_secret=env.get("CONDUCT_SESSION_SECRET", ""),
             smtp=SmtpSettings.from_env(env),
+            oidc_issuer=(env.get("CONDUCT_OIDC_ISSUER") or oidc_issuer_for(env.get("CONDUCT_GITHUB_API_URL"))),
         )
+
+
+def oidc_issuer_for(api_url: str | None) -> str:
+    """GitHub's documented issuer: token.actions.githubusercontent.com, or `https://HOST/_services/token` on
+    Enterprise Server (whose API is `https://HOST/api/v3`)."""
+    base = (api_url or "").rstrip("/")
+    if base.endswith("/api/v3"):
+        return base[: -len("/api/v3")] + "/_services/token"
+    return GITHUB_OIDC_ISSUER
