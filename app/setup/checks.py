@@ -269,6 +269,12 @@ def _grant_fix(admin: AdminAdapter, plan: Plan, grant: Grant):
     return fix
 
 
+async def _role(admin: AdminAdapter, plan: Plan, grant: Grant) -> str | None:
+    if grant.kind == "team":
+        return await admin.team_role(plan.org, grant.name, grant.repo)
+    return await admin.user_role(grant.repo, grant.name)
+
+
 async def check_access(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Finding]:
     findings = []
     invitations: dict[str, dict[str, str]] = {}
@@ -276,10 +282,7 @@ async def check_access(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[Find
         if not seen.repos.get(grant.repo) or (grant.kind == "team" and grant.name not in seen.team_ids):
             continue
         key = f"access {grant.repo} {grant.kind} {grant.name}"
-        if grant.kind == "team":
-            role = await admin.team_role(plan.org, grant.name, grant.repo)
-        else:
-            role = await admin.user_role(grant.repo, grant.name)
+        role = await _role(admin, plan, grant)
         if role == grant.role:
             findings.append(Finding(key, OK, f"{role} ({grant.why})"))
             continue
@@ -316,10 +319,7 @@ async def check_no_access(admin: AdminAdapter, plan: Plan, seen: Seen) -> list[F
         if not seen.repos.get(grant.repo) or (grant.kind == "team" and grant.name not in seen.team_ids):
             continue
         key = f"no access {grant.repo} {grant.kind} {grant.name}"
-        if grant.kind == "team":
-            role = await admin.team_role(plan.org, grant.name, grant.repo)
-        else:
-            role = await admin.user_role(grant.repo, grant.name)
+        role = await _role(admin, plan, grant)
         if role is None:
             findings.append(Finding(key, OK, f"none ({grant.why})"))
         else:
