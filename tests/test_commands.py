@@ -431,7 +431,7 @@ def test_a_command_moved_out_of_a_quote_by_an_edit_is_new():
 def test_every_verb_has_roles_usage_and_summary_from_the_known_set():
     for name, verb in VERBS.items():
         assert isinstance(verb, Verb) and verb.name == name
-        assert verb.roles and verb.roles <= {"anyone", "mediator", "sc"}
+        assert verb.roles and verb.roles <= {"anyone", "mediator", "sc", "voter"}
         assert verb.usage.startswith(f"/conduct {name}")
         assert verb.summary.endswith(".")
     assert {name for name, verb in VERBS.items() if verb.takes_block} == {"summary", "message"}

@@ -147,10 +147,14 @@ def test_only_the_persons_cases_are_listed_newest_first_and_the_current_one_is_l
     other = Walk(policy, "C-2026-010", "reporter-3", ("participant-7",), T0)
     newer = Walk(policy, "C-2026-011", "participant-1", ("participant-2",), T0 + timedelta(days=10))
     current = Walk(policy, "C-2026-012", "reporter-4", ("participant-1",), T0 + timedelta(days=20))
-    cases = [old.case, other.case, current.case, newer.case]
+    untaken = Walk(policy, "C-2026-013", "reporter-5", ("participant-1",), T0 + timedelta(days=15))
+    for walk in (old, other, newer, current):
+        walk.say("/conduct assign @mediator-1")
+    cases = [old.case, other.case, current.case, newer.case, untaken.case]
     card = context_card("participant-1", cases, None, T0 + timedelta(days=21), exclude="C-2026-012", policy=policy)
+    # A report no mediator has taken yet is left out: being named in one says nothing of a person.
     assert [(c.code, c.role) for c in card.cases] == [("C-2026-011", "reporter"), ("C-2025-009", "party")]
-    assert [c.outcome for c in card.cases] == ["open (intake)", "open (intake)"]
+    assert [c.outcome for c in card.cases] == ["open (mediation)", "open (mediation)"]
 
 
 def test_a_poll_that_chose_no_action_is_the_outcome(policy):

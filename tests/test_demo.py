@@ -38,6 +38,15 @@ def test_demo_prints_every_stage_change_with_its_cause(capsys):
     assert "**Lifted `C-2026-003-d2`**" in out and "**Lifted `C-2026-002-d1`**" in out
     assert "[C-2026-002] action → closed  (by system, sanction-ended)" in out
     assert "in Conduct archive" in out
+    assert "**Locked example-org/project#1** as too heated" in out and "**Unlocked example-org/project#1**" in out
+    assert "hidden by the conduct mediators: `a personal remark`" in out
+    asked = out.index("/conduct context @participant-2")
+    assert out.index("**Context for `participant-2`**", asked) < out.index("**Unlocked", asked)
+    assert "the poll's discussion, under Standing:" in out and "- `participant-2`: newcomer (< 90 days)" in out
+    assert "Standing:  newcomer (< 90 days)" in out
+    # Case three's poll decides no action and its urgent ban is lifted there and then, days before its end.
+    no_action = out.index("[C-2026-003] polling → mediation  (by system, poll-no-action)")
+    assert out.rindex("**Lifted `C-2026-003-d2`**", 0, no_action) > out.index("Poll opened** (`C-2026-003/1`)")
     blocked = [line.strip() for line in out.splitlines() if "participant-2 blocked:" in line]
     assert blocked == ["↳ output: participant-2 blocked: True", "↳ output: participant-2 blocked: False"]
 

@@ -55,6 +55,14 @@ class Decision(Frozen):
     reviewed_not_ended: bool = False
 
 
+class Lock(Frozen):
+    """A public thread a mediator locked for a time out; the sweep unlocks it at `until`."""
+
+    thread: str  # owner/repo#number
+    until: datetime
+    unlocked_at: datetime | None = None
+
+
 class Case(Frozen):
     code: str
     stage: Stage = Stage.INTAKE
@@ -76,6 +84,9 @@ class Case(Frozen):
     history: tuple[Entry, ...] = ()
     # The ids of the latest events already applied, so a redelivered event is recognised, not re-decided.
     applied: tuple[str, ...] = ()
+    locks: tuple[Lock, ...] = ()
+    # One line per subject on their standing, written when the poll opens, shown to voters and the SC.
+    standing: dict[str, str] = {}
     # Set when the case's retention ended and it was forgotten: only code, dates and `outcome` remain.
     forgotten_at: datetime | None = None
     outcome: str | None = None

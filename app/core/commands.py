@@ -56,7 +56,7 @@ class Verb:
     takes_block: bool = False
 
 
-ANYONE, MEDIATOR, SC = "anyone", "mediator", "sc"
+ANYONE, MEDIATOR, SC, VOTER = "anyone", "mediator", "sc", "voter"
 
 
 def _verb(name: str, roles: set[str], usage: str, summary: str, takes_block: bool = False) -> Verb:
@@ -81,10 +81,16 @@ VERBS: Mapping[str, Verb] = MappingProxyType({v.name: v for v in (
           "Ask the Steering Council for a temporary ban until the poll decides."),
     _verb("message", {MEDIATOR}, "/conduct message @login TEXT (or the text on the lines below)",
           "Send a private message to a party of the case.", takes_block=True),
-    _verb("calm", {MEDIATOR}, "/conduct calm [@login ...]", "Post a calm-down nudge in the public thread."),
-    _verb("summarize", {MEDIATOR}, "/conduct summarize [@login ...]",
+    _verb("context", {MEDIATOR}, "/conduct context @login",
+          "Post a private context card on a person: their standing and the cases that still weigh."),
+    _verb("lock", {MEDIATOR}, "/conduct lock THREAD DURATION REASON",
+          "Lock a heated public thread (GitHub's \"too heated\"); the sweep unlocks it when the time is up."),
+    _verb("hide", {MEDIATOR}, "/conduct hide COMMENT-URL REASON",
+          "Hide (minimize) a public comment, with a one-line note from the mediators in its thread."),
+    _verb("calm", {MEDIATOR, VOTER}, "/conduct calm [@login ...]", "Post a calm-down nudge in the public thread."),
+    _verb("summarize", {MEDIATOR, VOTER}, "/conduct summarize [@login ...]",
           "Post a summarise-the-views nudge in the public thread."),
-    _verb("agree-to-disagree", {MEDIATOR}, "/conduct agree-to-disagree [@login ...]",
+    _verb("agree-to-disagree", {MEDIATOR, VOTER}, "/conduct agree-to-disagree [@login ...]",
           "Post an agree-to-disagree nudge in the public thread."),
     _verb("sc", {SC}, "/conduct sc approve [shorten DURATION] [COMMENT] or /conduct sc reject REASON",
           "Approve or reject the outcome as the Steering Council."),
@@ -220,6 +226,41 @@ def _check_urgent_ban(text: str, body: str) -> tuple[tuple[str, ...], str]:
     return (login, duration, *words[2:]), ""
 
 
+# A thread: its URL, or owner/repo#number. A comment: its URL (an issue or pull request conversation
+# comment, `#issuecomment-ID`, or an inline review comment, `#discussion_rID`).
+_THREAD_REF = re.compile(
+    r"(?:https?://[^/\s]+/)?([A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100})(?:#|/(?:issues|pull)/)([1-9][0-9]{0,9})")
+_COMMENT_REF = re.compile(
+    r"https?://[^/\s]+/([A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100})/(?:issues|pull)/[1-9][0-9]{0,9}"
+    r"(?:/files)?#(issuecomment-|discussion_r)([1-9][0-9]{0,19})")
+
+
+def _check_lock(text: str, body: str) -> tuple[tuple[str, ...], str]:
+    words = text.split()
+    example = "for example `/conduct lock example-org/project#12 24h the thread needs a pause`"
+    match = _THREAD_REF.fullmatch(words[0]) if words else None
+    if match is None:
+        raise _Bad(f"`/conduct lock` needs the thread (its link, or owner/repo#number), a duration and a "
+                   f"reason, {example}.")
+    duration = _duration("lock", words[1] if len(words) > 1 else None)
+    if len(words) < 3:
+        raise _Bad(f"`/conduct lock` needs a reason after the duration, {example}.")
+    return (f"{match.group(1)}#{match.group(2)}", duration, *words[2:]), ""
+
+
+def _check_hide(text: str, body: str) -> tuple[tuple[str, ...], str]:
+    words = text.split()
+    example = ("for example `/conduct hide https://github.com/example-org/project/issues/12#issuecomment-345 "
+               "a personal remark`")
+    match = _COMMENT_REF.fullmatch(words[0]) if words else None
+    if match is None:
+        raise _Bad(f"`/conduct hide` needs the comment's link (from its \"Copy link\" menu) and a reason, {example}.")
+    if len(words) < 2:
+        raise _Bad(f"`/conduct hide` needs a reason after the link, {example}.")
+    kind = "issue" if match.group(2) == "issuecomment-" else "review"
+    return (f"{kind}:{match.group(1)}:{match.group(3)}", *words[1:]), ""
+
+
 def _check_message(text: str, body: str) -> tuple[tuple[str, ...], str]:
     words = text.split()
     example = "for example `/conduct message @reporter-1 thank you, we are looking into it`"
@@ -233,6 +274,13 @@ def _check_message(text: str, body: str) -> tuple[tuple[str, ...], str]:
     if not full:
         raise _Bad(f"`/conduct message` needs the message itself, on the same line or below it, {example}.")
     return (login, *words[1:]), full
+
+
+def _one_login(verb: str, text: str) -> tuple[str, ...]:
+    words = _login_words(text)
+    if len(words) != 1:
+        raise _Bad(f"`/conduct {verb}` takes exactly one login, for example `/conduct {verb} @participant-1`.")
+    return _logins(verb, words, "@participant-1")
 
 
 def _check_escalate(text: str, body: str) -> tuple[tuple[str, ...], str]:
@@ -283,6 +331,9 @@ _CHECKS: Mapping[str, Callable[[str, str], tuple[tuple[str, ...], str]]] = {
     "resolve": _optional_text,
     "urgent-ban": _check_urgent_ban,
     "message": _check_message,
+    "context": lambda text, body: (_one_login("context", text), ""),
+    "lock": _check_lock,
+    "hide": _check_hide,
     "calm": _nudge("calm"),
     "summarize": _nudge("summarize"),
     "agree-to-disagree": _nudge("agree-to-disagree"),

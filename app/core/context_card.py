@@ -90,6 +90,11 @@ def _in_force(case: Case, decision: Decision, now: datetime) -> bool:
     return decision.ends_at > now or decision.reviewed_not_ended
 
 
+def _untaken(case: Case) -> bool:
+    """A report no mediator has taken yet is nobody's record: it names people, it says nothing of them."""
+    return case.stage is Stage.INTAKE or (case.stage is Stage.HOLD and case.held_from is Stage.INTAKE)
+
+
 def _role(case: Case, login: str) -> str | None:
     if case.subject == login or any(d.subject == login for d in case.decisions):
         return "subject"
@@ -129,7 +134,7 @@ def context_card(login: str, cases: list[Case], contributions: Contributions | N
     prior: list[PriorCase] = []
     active: list[Sanction] = []
     for case in sorted(cases, key=lambda c: c.opened_at, reverse=True):
-        if case.code == exclude or not weighs_for(case, login, policy, now):
+        if case.code == exclude or not weighs_for(case, login, policy, now) or _untaken(case):
             continue
         role = _role(case, login)
         if role is None:
@@ -141,3 +146,11 @@ def context_card(login: str, cases: list[Case], contributions: Contributions | N
             for d in case.decisions if d.subject == login and _in_force(case, d, now)
         )
     return Card(login, standing(contributions, now), contributions, tuple(prior), tuple(active), now)
+
+
+def standing_line(card: Card) -> str:
+    """The card in one line, for the people who decide (voters, the SC): no case codes, no dates finer
+    than the year, only what still weighs."""
+    prior = [f"{c.outcome} ({c.opened_at.year})" for c in card.cases if c.role in ("subject", "party")]
+    within = "; ".join(prior) if prior else "none"
+    return f"{card.standing}; earlier cases within retention: {within}"

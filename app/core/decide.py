@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.core import effects as fx
-from app.core.case import Case, Decision, Entry
+from app.core.case import Case, Decision, Entry, Lock
 from app.core.commands import VERBS, Command, Problem, new_commands, parse_commands, verbs_for
 from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.events import (
@@ -92,7 +92,8 @@ def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
     elif isinstance(event, LabelChanged):
         case = _label(case, event, now, out)
     elif isinstance(event, PollOpened):
-        case = _move(case, "poll-opened", SYSTEM, now, "system", event.poll, polls=case.polls + 1)
+        case = _move(case, "poll-opened", SYSTEM, now, "system", event.poll, polls=case.polls + 1,
+                     standing={**case.standing, **event.standing})
         out.add(fx.SetStage, stage=case.stage)
         out.post("case", "poll-opened.md.j2", poll=event.poll, deadline=event.deadline_text)
     elif isinstance(event, PollClosed):
@@ -181,6 +182,7 @@ def _cmd_stage(case, command, actor, policy, now, out):
 
 
 def _take(case: Case, trigger: str, actor: Actor, now: datetime, out: _Builder, detail: str = "") -> Case:
+    first_time = case.stage is Stage.INTAKE
     case = _move(case, trigger, MEDIATOR, now, actor.login, detail)
     if case.acknowledged_at is None:
         case = case.model_copy(update={"acknowledged_at": now})
@@ -189,6 +191,12 @@ def _take(case: Case, trigger: str, actor: Actor, now: datetime, out: _Builder, 
         template, kind = _REPORTER_HEARS[trigger]
         out.post("reporter", template, code=case.code)
         out.tell(case.reporter, kind)
+    if first_time and case.stage is Stage.MEDIATION:
+        # No file on anyone before a mediator has looked: the people a report names get a context card
+        # only once a mediator takes the case (and any time a mediator asks, with `/conduct context`).
+        for login in case.parties:
+            if login != case.reporter:
+                out.add(fx.ContextCard, login=login)
     return case
 
 
@@ -287,7 +295,7 @@ def _cmd_urgent_ban(case, command, actor, policy, now, out):
     out.add(fx.Dispatch, workflow="sc-approval.yml", place="decisions",
             inputs={"case": case.code, "decision": decision.id, "urgent": "true"})
     out.post("case", "approval-requested.md.j2", decision=decision.id, action=URGENT_BAN, subject=subject,
-             duration=format_duration(duration), urgent=True)
+             duration=format_duration(duration), urgent=True, standing=case.standing.get(subject))
     return case
 
 
@@ -304,6 +312,45 @@ def _cmd_deescalate(case, command, actor, policy, now, out):
         raise Refused(f"{case.code} links no public thread to post a note to")
     out.post("thread", f"deescalate-{command.verb}.md.j2", addressed=[a.lstrip("@") for a in command.args])
     return case.with_entry(Entry(at=now, actor=actor.login, kind=command.verb))
+
+
+def _cmd_context(case, command, actor, policy, now, out):
+    login = command.args[0]
+    out.add(fx.ContextCard, login=login)
+    return case.with_entry(Entry(at=now, actor=actor.login, kind="context", detail=login))
+
+
+def _open_case(case: Case, verb: str) -> None:
+    if case.stage in (Stage.RESOLVED, Stage.CLOSED):
+        raise Refused(f"`/conduct {verb}` is for an open case; {case.code} is {case.stage.value}")
+
+
+def _cmd_lock(case, command, actor, policy, now, out):
+    _open_case(case, "lock")
+    thread, duration_text, *reason = command.args
+    if thread.split("#")[0] not in policy.roles.places.watched:
+        raise Refused(f"{thread} is not in a watched repository, so Conduct Desk does not lock it")
+    duration, limit = parse_duration(duration_text), policy.process.timeouts.lock_max
+    if duration > limit:
+        raise Refused(f"a thread is locked for at most {format_duration(limit)} under the policy")
+    if any(lock.thread == thread and lock.unlocked_at is None for lock in case.locks):
+        locks = tuple(lock.model_copy(update={"until": now + duration}) if lock.thread == thread else lock
+                      for lock in case.locks)
+    else:
+        locks = (*case.locks, Lock(thread=thread, until=now + duration))
+        out.add(fx.LockThread, thread=thread)
+    entry = Entry(at=now, actor=actor.login, kind="lock", detail=f"{thread} {duration_text} {' '.join(reason)}")
+    out.post("case", "thread-locked.md.j2", thread=thread, until=now + duration)
+    return case.with_entry(entry, locks=locks)
+
+
+def _cmd_hide(case, command, actor, policy, now, out):
+    comment, *reason = command.args
+    repo = comment.split(":")[1]
+    if repo not in policy.roles.places.watched:
+        raise Refused("that comment is not in a watched repository, so Conduct Desk does not hide it")
+    out.add(fx.HideComment, comment=comment, reason=" ".join(reason))
+    return case.with_entry(Entry(at=now, actor=actor.login, kind="hide", detail=comment))
 
 
 def _cmd_sc(case, command, actor, policy, now, out):
@@ -356,7 +403,8 @@ _HANDLERS = {
     "hold": _cmd_hold, "unhold": _cmd_unhold, "recuse": _cmd_recuse, "summary": _cmd_summary,
     "escalate": _cmd_escalate, "resolve": _cmd_resolve, "urgent-ban": _cmd_urgent_ban,
     "message": _cmd_message, "calm": _cmd_deescalate, "summarize": _cmd_deescalate,
-    "agree-to-disagree": _cmd_deescalate, "sc": _cmd_sc,
+    "agree-to-disagree": _cmd_deescalate, "sc": _cmd_sc, "context": _cmd_context, "lock": _cmd_lock,
+    "hide": _cmd_hide,
 }
 
 
@@ -387,10 +435,13 @@ def _label(case: Case, event: LabelChanged, now: datetime, out: _Builder) -> Cas
 
 def _poll_closed(case: Case, event: PollClosed, policy: Policy, now: datetime, out: _Builder) -> Case:
     totals = dict(event.totals)
-    if event.outcome == NO_DECISION:
-        case = _move(case, "poll-no-decision", SYSTEM, now, "system", event.poll)
-    elif event.outcome == NO_ACTION:
-        case = _move(case, "poll-no-action", SYSTEM, now, "system", event.poll)
+    if event.outcome in (NO_DECISION, NO_ACTION):
+        trigger = "poll-no-decision" if event.outcome == NO_DECISION else "poll-no-action"
+        # An urgent ban lasts "until the poll decides": with no sanction decided it ends now, not at its date.
+        ended = tuple(d.model_copy(update={"ends_at": now}) if d.urgent and d.approved_at and d.ends_at
+                      and d.ends_at > now else d for d in case.decisions)
+        case = _move(case, trigger, SYSTEM, now, "system", event.poll, decisions=ended)
+        case = _lift_due(case, policy, now, out)
     else:
         action = policy.action(event.outcome)
         subject = case.subject or _subject(case, None)
@@ -402,7 +453,7 @@ def _poll_closed(case: Case, event: PollClosed, policy: Policy, now: datetime, o
         out.add(fx.Dispatch, workflow="sc-approval.yml", place="decisions",
                 inputs={"case": case.code, "decision": decision.id, "urgent": "false"})
         out.post("case", "approval-requested.md.j2", decision=decision.id, action=action.id, subject=subject,
-                 duration=format_duration(decision.duration), urgent=False)
+                 duration=format_duration(decision.duration), urgent=False, standing=case.standing.get(subject))
     out.add(fx.SetStage, stage=case.stage)
     out.post("case", "poll-closed.md.j2", poll=event.poll, outcome=event.outcome, totals=totals)
     return case
@@ -506,6 +557,20 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
         case = case.with_entry(Entry(at=now, actor="system", kind="ack-overdue"))
         out.post("case", "ack-overdue.md.j2", mention_mediators=True, code=case.code, due=case.acknowledge_by)
     case = _review_deadlines(case, policy, now, out)
+    case = _unlock_due(case, now, out)
+    case = _lift_due(case, policy, now, out)
+    if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
+        case = _move(case, "sanction-ended", SYSTEM, now, "system")
+        out.add(fx.SetStage, stage=case.stage)
+        # The person who asked for help hears that the case has ended; what was applied to whom is not
+        # theirs to be told (the transparency report gives the community the counts).
+        out.post("reporter", "case-ended.md.j2", code=case.code)
+        out.tell(case.reporter, "closed")
+    return case
+
+
+def _lift_due(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
+    """Sanctions whose end has come are lifted; those with a review date get their review opened."""
     for decision in case.decisions:
         if decision.ends_at is None or decision.ends_at > now:
             continue
@@ -522,14 +587,20 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
                  title=policy.action(decision.action).title if policy.has_action(decision.action) else
                  "temporary ban")
         out.tell(decision.subject, "lifted")
-    if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
-        case = _move(case, "sanction-ended", SYSTEM, now, "system")
-        out.add(fx.SetStage, stage=case.stage)
-        # The person who asked for help hears that the case has ended; what was applied to whom is not
-        # theirs to be told (the transparency report gives the community the counts).
-        out.post("reporter", "case-ended.md.j2", code=case.code)
-        out.tell(case.reporter, "closed")
     return case
+
+
+def _unlock_due(case: Case, now: datetime, out: _Builder) -> Case:
+    """A time-out ends on time, whatever stage the case is in by then."""
+    due = [lock for lock in case.locks if lock.unlocked_at is None and lock.until <= now]
+    if not due:
+        return case
+    for lock in due:
+        out.add(fx.UnlockThread, thread=lock.thread)
+        out.post("case", "thread-unlocked.md.j2", thread=lock.thread)
+    locks = tuple(lock.model_copy(update={"unlocked_at": now}) if lock in due else lock for lock in case.locks)
+    return case.with_entry(Entry(at=now, actor="system", kind="unlock",
+                                 detail=" ".join(lock.thread for lock in due)), locks=locks)
 
 
 def _review_deadlines(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:

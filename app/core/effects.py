@@ -78,3 +78,31 @@ class ApplySanction(Effect):
 @dataclass(frozen=True)
 class LiftSanction(Effect):
     decision: str
+
+
+@dataclass(frozen=True)
+class ContextCard(Effect):
+    """Post a private context card on `login` to the case: their standing and the cases that still weigh."""
+
+    login: str
+
+
+@dataclass(frozen=True)
+class LockThread(Effect):
+    """Lock a public thread (owner/repo#number) as "too heated"; `unlock` is the other way."""
+
+    thread: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class UnlockThread(Effect):
+    thread: str
+
+
+@dataclass(frozen=True)
+class HideComment(Effect):
+    """Minimize a public comment (`issue:owner/repo:ID` or `review:owner/repo:ID`) and post the note."""
+
+    comment: str
+    reason: str

@@ -57,6 +57,8 @@ class PollOpened:
     id: str
     poll: str
     deadline_text: str
+    # One line per subject on their standing, as the voters read it in the discussion.
+    standing: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

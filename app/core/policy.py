@@ -183,6 +183,12 @@ class Retention(Strict):
         return self
 
 
+class Timeouts(Strict):
+    """How long the mediators' own time-outs may last."""
+
+    lock_max: Duration = timedelta(days=7)
+
+
 class ReportRules(Strict):
     small_count: int = 3
 
@@ -195,6 +201,7 @@ class Process(Strict):
     urgent_ban: UrgentBan
     approval: Approval
     retention: Retention
+    timeouts: Timeouts = Timeouts()
     report: ReportRules = ReportRules()
 
     @model_validator(mode="after")

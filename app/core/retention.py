@@ -51,6 +51,8 @@ def weighs_until(case: Case, policy: Policy) -> datetime | None:
     end = ended_at(case)
     if end is None or case.forgotten_at is not None:
         return case.forgotten_at if end is not None else None
+    if any(lock.unlocked_at is None for lock in case.locks):
+        return None  # a thread it locked is still locked: the unlock needs the case
     times = [end]
     given = _given(case)
     for decision in given:

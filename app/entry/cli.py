@@ -201,7 +201,8 @@ def _cmd_report(args) -> int:
         from app.service.cards import all_cases
 
         async def work(rt) -> int:
-            cases.extend(await all_cases(rt.context()))
+            ctx = rt.context()
+            cases.extend(await all_cases(ctx.github, ctx.store, ctx.cases_repo, ctx.me))
             return 0
 
         cases: list = []

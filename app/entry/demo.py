@@ -57,6 +57,17 @@ The behaviour continued after a calm-down note and a private request from the me
 - temporary-ban: harassment
 """
 
+SUMMARY_3 = """/conduct summary
+### What happened
+participant-2 sent the reporter private messages about their conference talk.
+### Course of mediation
+The mediators spoke with both; participant-2 apologised and agreed to stop, and an urgent ban was in place.
+### Why mediation did not resolve it
+The reporter asked for the core developers to decide whether anything more is needed.
+### Action points
+- warning: harassment
+"""
+
 
 class Clock:
     """The demo's simulated clock, shared by the stand-in and the service: nothing reads real time."""
@@ -178,6 +189,12 @@ class Script:
                             key="demo-signal"))
         await self.say("mediator-1", 1, "/conduct assign @mediator-1", hours=2)
         await self.say("mediator-1", 1, "/conduct calm @participant-1 @reporter-1", minutes=20)
+        await self.step("participant-2", f"replies in {self.watched}#{thread.number}: a personal remark",
+                        lambda: self.heated(thread.number), minutes=10)
+        await self.say("mediator-1", 1, f"/conduct lock {self.watched}#{thread.number} 24h tempers are running high",
+                       minutes=5)
+        await self.say("mediator-1", 1, f"/conduct hide {self.remark.html_url} a personal remark", minutes=5)
+        await self.say("mediator-1", 1, "/conduct context @participant-2", minutes=5)
         await self.say("mediator-1", 1, "Spoke with both.\n/conduct note both agreed to keep the review on the code",
                        hours=20)
         await self.say("mediator-1", 1, "/conduct resolve both agreed how to continue", days=1)
@@ -208,7 +225,7 @@ class Script:
 
         # The poll: the app dispatched poll-open.yml at the escalation; its run asks the service to open it.
         await self.step("Actions", "runs poll-open.yml for C-2026-002: one OIDC-authenticated call",
-                        self.open_poll)
+                        lambda: self.open_poll("C-2026-002"))
         poll = "C-2026-002/1"
         links = {}
         for voter, choice in (("voter-1", "temporary-ban"), ("voter-2", "temporary-ban"), ("voter-3", "warning"),
@@ -246,11 +263,24 @@ class Script:
                         lambda: self.review("C-2026-003-d2", "approved", "Seven days."), hours=1)
         await self.step("Actions", "the released apply job asks the service to apply C-2026-003-d2 (OIDC)",
                         lambda: self.apply("C-2026-003-d2"), minutes=2)
+        # Case three's poll decides no action: the urgent ban ends then, not at the end of its week.
+        await self.say("mediator-1", 3, SUMMARY_3, hours=2)
+        await self.say("mediator-1", 3, "/conduct escalate @participant-2", minutes=5)
+        await self.step("Actions", "runs poll-open.yml for C-2026-003: one OIDC-authenticated call",
+                        lambda: self.open_poll("C-2026-003"))
+        for voter in ("voter-1", "voter-2", "voter-3", "voter-4"):
+            await self.step(voter, "signs in, gets a blind-signed ballot, votes no-action",
+                            lambda v=voter: self.vote(v, "C-2026-003/1", "no-action"), minutes=30)
+        await self.step("Actions", "runs sweep.yml after the poll's deadline", self.sweep, hours=72)
 
         await self.step("Actions", "runs sweep.yml eight days later", self.sweep, days=8)
         await self.step("Actions", "runs sweep.yml after the 30-day cooling-off and the four-week ban", self.sweep,
                         days=21)
         self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
+
+    async def heated(self, number: int) -> None:
+        self.remark = await self.world.as_user("participant-2").create_comment(
+            self.watched, number, "Only an idiot would write a plugin like that.", key="demo-remark")
 
     def blocked(self, login: str) -> bool:
         return login in self.world.state.orgs[self.world.policy.roles.organization].blocks
@@ -293,10 +323,15 @@ class Script:
                                 {"decision": decision})
         self.note(f"POST /actions/sanction-apply: HTTP {answer.status_code}: {answer.text.strip()}")
 
-    async def open_poll(self) -> None:
-        (run,) = [r for r in self.world.state.repo(self.cases).runs.values() if r.inputs.get("case") == "C-2026-002"]
-        answer = await self.job(self.cases, run.id, "poll-open.yml", "open", {"case": "C-2026-002"})
+    async def open_poll(self, code: str) -> None:
+        (run,) = [r for r in self.world.state.repo(self.cases).runs.values() if r.inputs.get("case") == code]
+        answer = await self.job(self.cases, run.id, "poll-open.yml", "open", {"case": code})
         self.note(f"POST /actions/poll-open: HTTP {answer.status_code}: {answer.text.strip()}")
+        # The discussion's standing lines are what the voters read first.
+        forum = self.world.state.repo(self.world.policy.roles.places.deliberation.repo)
+        newest = max(forum.discussions.values(), key=lambda d: d.number)
+        standing = [line for line in newest.body.splitlines() if line.startswith("- `") and "within retention" in line]
+        self.note("\n".join(["the poll's discussion, under Standing:", *standing]))
 
     async def private_form(self) -> None:
         cookie = self.sign_in.sessions.dumps({"login": "reporter-3"})  # as if signed in through GitHub

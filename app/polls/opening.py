@@ -57,7 +57,7 @@ def _private_pem(key) -> bytes:
 
 
 def open_poll(case: Case, policy: Policy, store, voters: Iterable[str], now: datetime, *, public_url: str,
-              key_bits: int = blindrsa.DEFAULT_KEY_BITS) -> OpenedPoll:
+              key_bits: int = blindrsa.DEFAULT_KEY_BITS, standing: dict[str, str] | None = None) -> OpenedPoll:
     """Open the case's next poll and return the discussion post and the PollOpened event.
 
     `voters` are the logins of the policy's voters role, already resolved. Running this again for the
@@ -92,8 +92,10 @@ def open_poll(case: Case, policy: Policy, store, voters: Iterable[str], now: dat
         "poll": poll_id, "case": case.code, "deadline": deadline_text, "summary": case.summary,
         "options": terms.options, "rule": terms.rule, "threshold": terms.threshold, "quorum": terms.quorum,
         "electorate_size": terms.electorate_size, "ballot_url": link, "public_key": terms.public_key,
+        "standing": standing or {},
     })
     return OpenedPoll(
         poll_id=poll_id, terms=terms, title=f"Poll {poll_id}: case {case.code}", body=body, ballot_url=link,
-        event=PollOpened(id=f"poll-opened:{poll_id}", poll=poll_id, deadline_text=deadline_text),
+        event=PollOpened(id=f"poll-opened:{poll_id}", poll=poll_id, deadline_text=deadline_text,
+                         standing=dict(standing or {})),
     )

@@ -21,6 +21,7 @@ from app.sanctions.apply import apply_approved
 from app.sanctions.desk import CannotApply, Desk, SanctionBusy
 from app.sanctions.kinds import plan_for
 from app.sanctions.locate import case_code, case_file
+from app.service.cards import standing_lines
 from app.service.casefile import Identity
 from app.service.roles import RoleBook
 
@@ -44,6 +45,13 @@ async def show_text(desk: Desk, me: Identity, decision_id: str) -> str:
         f"Subject:   {decision.subject}",
         f"{'Duration' if plan.ends else 'Review in'}:  {format_duration(decision.duration)}",
     ]
+    standing = file.case.standing.get(decision.subject)
+    if standing is None:
+        # An urgent ban comes before any poll: the SC reads the same line the voters would.
+        lines_for = await standing_lines(desk.github, desk.store, desk.policy, me, desk.now, file.case,
+                                         (decision.subject,))
+        standing = lines_for[decision.subject]
+    lines.append(f"Standing:  {standing}")
     if decision.poll:
         totals = ", ".join(f"{option} {count}" for option, count in decision.totals.items())
         lines.append(f"Poll:      {decision.poll}: {totals or 'no totals recorded'}")

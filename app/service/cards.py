@@ -1,42 +1,49 @@
-"""Posts the private context card for each person a new case names, from the cases already on file."""
+"""Posts a private context card on a person to a case, from the cases already on file that still weigh."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.core.case import Case
-from app.core.context_card import Contributions, context_card
+from app.core.context_card import Card, Contributions, context_card, standing_line
+from app.core.policy import Policy
+from app.github.port import GitHubPort
 from app.render import render
 from app.service import casefile
-from app.service.casefile import CaseFile
-from app.service.context import Context
-from app.service.once import once
+from app.service.casefile import CaseFile, Identity
 
 
-async def all_cases(ctx: Context) -> list[Case]:
+async def all_cases(github: GitHubPort, store, repo: str, me: Identity) -> list[Case]:
     """Every case's state, read from the cases repository (one listing and one read per case)."""
     found: list[Case] = []
-    for issue in await ctx.github.list_issues(ctx.cases_repo, state="all"):
+    for issue in await github.list_issues(repo, state="all"):
         if casefile.code_from_title(issue.title) is None:
             continue
-        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, issue.number, ctx.me)
+        file = await casefile.load(github, store, repo, issue.number, me)
         if file is not None:
             found.append(file.case)
     return found
 
 
-async def post_cards(ctx: Context, file: CaseFile, logins: tuple[str, ...]) -> None:
-    if not logins:
-        return
-    cases = await all_cases(ctx)
-    for login in logins:
-        key = f"{file.case.code}:card:{login}"
+async def card_for(github: GitHubPort, store, policy: Policy, me: Identity, now: datetime, login: str,
+                   exclude: str | None) -> Card:
+    """The person's card: their activity in the watched repositories and the cases that still weigh."""
+    activity = await github.activity(policy.roles.places.watched, login)
+    # "Comments" on the card counts every issue or pull request they opened or commented on.
+    contributions = Contributions(activity.first_at, activity.merged_prs, activity.authored + activity.commented)
+    cases = await all_cases(github, store, policy.roles.places.cases, me)
+    return context_card(login, cases, contributions, now, policy, exclude=exclude)
 
-        async def post(login: str = login, key: str = key) -> str:
-            activity = await ctx.github.activity(ctx.policy.roles.places.watched, login)
-            # "Comments" on the card counts every issue or pull request they opened or commented on.
-            contributions = Contributions(activity.first_at, activity.merged_prs,
-                                          activity.authored + activity.commented)
-            card = context_card(login, cases, contributions, ctx.now, ctx.policy, exclude=file.case.code)
-            await ctx.github.create_comment(file.repo, file.number, render("context-card.md.j2", card.context()),
-                                            key=key)
-            return "posted"
 
-        await once(ctx.store, key, post)
+async def post_card(github: GitHubPort, store, policy: Policy, me: Identity, now: datetime, file: CaseFile,
+                    login: str, key: str) -> str:
+    card = await card_for(github, store, policy, me, now, login, exclude=file.case.code)
+    comment = await github.create_comment(file.repo, file.number, render("context-card.md.j2", card.context()),
+                                          key=key)
+    return str(comment.id)
+
+
+async def standing_lines(github: GitHubPort, store, policy: Policy, me: Identity, now: datetime, case: Case,
+                         logins: tuple[str, ...]) -> dict[str, str]:
+    """One line per subject for the voters and the SC: standing and prior outcomes that still weigh."""
+    return {login: standing_line(await card_for(github, store, policy, me, now, login, exclude=case.code))
+            for login in logins}

@@ -34,7 +34,7 @@ class Context:
         # Sanctions are stamped with this delivery's `now`, which the demo and tests may simulate.
         notices = Notifier(store, mailer, public_url, clock=lambda: now)
         return cls(github, policy, store, me, now, roles,
-                   Executor(github, store, roles, clock=lambda: now, notices=notices), public_url, notices)
+                   Executor(github, store, roles, clock=lambda: now, notices=notices, me=me), public_url, notices)
 
     @property
     def cases_repo(self) -> str:

@@ -16,7 +16,9 @@ from app.render import render
 from app.sanctions import posts, runs
 from app.sanctions.desk import Desk
 from app.sanctions.effects import apply_effect, lift_effect
-from app.service.casefile import CaseFile
+from app.service import timeouts
+from app.service.cards import post_card
+from app.service.casefile import CaseFile, Identity
 from app.service.roles import RoleBook
 
 log = logging.getLogger("conduct.executor")
@@ -42,6 +44,7 @@ class Executor:
     # The time sanctions are recorded at; the service passes its (possibly simulated) clock.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     notices: Notifier | None = None
+    me: Identity | None = None  # how the app knows its own state comments (context cards read them)
 
     async def run(self, file: CaseFile, effects: tuple[fx.Effect, ...]) -> None:
         """Apply effects in order. A key already completed is skipped, so a resumed delivery never
@@ -104,6 +107,12 @@ class Executor:
             return await self._sanction(file, effect)
         if isinstance(effect, fx.Notify):
             return await self._notify(file, effect)
+        if isinstance(effect, fx.ContextCard):
+            assert self.me is not None, "context cards need the app's identity"
+            return await post_card(self.github, self.store, self.roles.policy, self.me, self.clock(), file,
+                                   effect.login, key=effect.key)
+        if isinstance(effect, (fx.LockThread, fx.UnlockThread, fx.HideComment)):
+            return await timeouts.carry_out(self.github, effect)
         raise TypeError(f"no way to carry out {type(effect).__name__}")
 
     async def _notify(self, file: CaseFile, effect: fx.Notify) -> str:

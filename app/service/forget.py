@@ -8,7 +8,7 @@ from app.core.retention import due_to_forget, ended_at, tombstone
 from app.core.state_block import encode
 from app.github.errors import NotFound
 from app.render import render
-from app.service.casefile import CaseFile
+from app.service.casefile import CaseFile, record_state_comment
 from app.service.context import Context
 from app.service.once import remember
 
@@ -63,4 +63,5 @@ async def _tombstone(ctx: Context, file: CaseFile) -> CaseFile:
     state = await ctx.github.create_comment(file.repo, file.number,
                                             encode(dead, render("state.md.j2", {"case": dead})),
                                             key=f"{case.code}:tombstone")
+    record_state_comment(ctx.store, file.repo, file.number, state.id)
     return CaseFile(file.repo, file.number, dead, state.id)

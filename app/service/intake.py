@@ -11,7 +11,7 @@ from app.core.neutralise import neutralise_block, neutralise_inline
 from app.core.stages import Stage
 from app.github.errors import Forbidden, NotFound
 from app.render import render
-from app.service import cards, casefile
+from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
 from app.service.once import once, remember
@@ -69,7 +69,6 @@ async def open_private_case(ctx: Context, source: str, request: HelpRequested, r
     if once_confirmed is not None:
         await once_confirmed(file)
     await ctx.executor.run(file, outcome.effects)
-    await cards.post_cards(ctx, file, tuple(p for p in request.about if p != request.reporter))
     log.info("case opened case=%s channel=%s", code, request.channel)
     return file
 

@@ -11,6 +11,7 @@ from app.polls.ids import to_slug
 from app.polls.opening import CannotOpen, open_poll
 from app.render import render
 from app.service import casefile
+from app.service.cards import standing_lines
 from app.service.casefile import CaseFile
 from app.service.context import Context
 from app.service.once import once
@@ -43,7 +44,9 @@ async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply)
     if file.case.stage is not Stage.ESCALATED:
         raise CannotOpen(f"{code} is in {file.case.stage.value}, not escalated")
     voters = await ctx.roles.members("voters")
-    opened = open_poll(file.case, ctx.policy, ctx.store, voters, ctx.now, public_url=public_url)
+    subjects = tuple(login for login in (file.case.subject,) if login)
+    standing = await standing_lines(ctx.github, ctx.store, ctx.policy, ctx.me, ctx.now, file.case, subjects)
+    opened = open_poll(file.case, ctx.policy, ctx.store, voters, ctx.now, public_url=public_url, standing=standing)
     place = ctx.policy.roles.places.deliberation
     found = await ctx.github.discussion_categories(place.repo)
     category = found.category(place.category)

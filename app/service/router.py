@@ -172,8 +172,10 @@ class Router:
         nudges = [c for c in commands if c.verb in NUDGES]
         if nudges:
             actor = await ctx.roles.actor(payload.comment.user.login)
-            if not actor.has("mediator"):
-                return  # In public threads only mediators' nudges count; others are not answered in public.
+            if not (actor.has("mediator") or actor.has("voter")):
+                # Mediators and core developers watch the space together; anyone else's nudge is not
+                # answered in public (a stranger cannot make the app speak for the community).
+                return
             for index, nudge in enumerate(nudges):
                 body = render(f"deescalate-{nudge.verb}.md.j2", {"addressed": list(nudge.args)})
                 await ctx.github.create_comment(repo, payload.issue.number, body,

@@ -18,7 +18,7 @@ from app.service.executor import finish_close
 from app.service.forget import forget_if_due
 from app.service.once import remember
 from app.service.polling import Apply, archive_when_cool, publish
-from app.service.units import CASE, POLL, Unit, run_units
+from app.service.units import CASE, CHORE, POLL, Unit, run_units
 
 log = logging.getLogger("conduct.sweep")
 
@@ -33,8 +33,13 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     lines = await run_units(jobs, partial(_report, ctx))
     counts["sanctions"] = sum(1 for line in lines if line.startswith(("lift ", "apply ", "remind ", "renew ")))
     # The cases' jobs come after the polls closed above, so a poll due now is published in this pass.
+    issues = await case_issues(ctx)
     cases = [Unit(f"case #{number}", CASE, partial(_case, ctx, apply, counts, number, state), number)
-             for number, state in await case_issues(ctx)]
+             for number, state in issues]
+    # Forgetting is its own job per case, after every case's timers: a case that cannot be forgotten yet
+    # (GitHub refused a deletion) delays nothing else, and is finished on the next pass.
+    cases += [Unit(f"forget case #{number}", CHORE, partial(_forget, ctx, counts, number), number)
+              for number, _state in issues]
     lines += await run_units(cases, partial(_report, ctx))
     failed = sum(1 for line in lines if ": failed (" in line)
     if failed:
@@ -70,16 +75,25 @@ async def _case(ctx: Context, apply: Apply, counts: dict[str, int], number: int,
         counts["published"] += 1
     for poll in range(1, file.case.polls + 1):
         counts["archived"] += await archive_when_cool(ctx, f"{file.case.code}/{poll}")
-    if await forget_if_due(ctx, file):
-        counts["forgotten"] = counts.get("forgotten", 0) + 1
+    if file.case.forgotten_at is not None:
         return
+    # A thread the case locked is unlocked on time even after the case closed: the time-out is a promise.
+    locked = any(lock.unlocked_at is None for lock in file.case.locks)
     if file.case.stage is Stage.CLOSED:
         if issue_state == "open":
             await finish_close(ctx.github, file)
-        return
-    if issue_state == "open":
+        if not locked:
+            return
+    if issue_state == "open" or locked:
         await apply(ctx, file, Tick(f"tick:{ctx.now.isoformat(timespec='minutes')}"))
         counts["ticked"] += 1
+
+
+async def _forget(ctx: Context, counts: dict[str, int], number: int) -> None:
+    """Forget the case if its retention has ended (or finish a forgetting a pass left halfway)."""
+    file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
+    if file is not None and await forget_if_due(ctx, file):
+        counts["forgotten"] = counts.get("forgotten", 0) + 1
 
 
 async def _report(ctx: Context, unit: Unit, error: Exception) -> None:
