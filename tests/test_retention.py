@@ -213,3 +213,10 @@ def test_a_no_action_case_is_forgotten_at_its_retention_through_github_and_the_s
     assert leftover == [], leftover
     assert not any(k.startswith(("code:signal:", "signal:")) for k in keys), keys
     assert json.dumps(dead.model_dump(mode="json")).count("C-2026-001") >= 1
+
+
+def test_a_repository_cooling_off_longer_than_the_policys_short_maximum_is_refused(policy_dir):
+    _edit(policy_dir, "actions", "duration: {default: 1w, max: 1w}\n    retention: 26w",
+          "duration: {default: 1w, max: 4w}\n    retention: 26w")
+    assert "an interaction_limit silences every non-collaborator in the whole repository" in _problems(policy_dir)
+    assert "at most 1w (timeouts.repository_cooling_off_max), not 4w" in _problems(policy_dir)

@@ -187,6 +187,9 @@ class Timeouts(Strict):
     """How long the mediators' own time-outs may last."""
 
     lock_max: Duration = timedelta(days=7)
+    # An interaction limit silences everyone who is not a collaborator in the whole repository (GitHub has
+    # no limit for one person), so an action of that kind may last at most this long.
+    repository_cooling_off_max: Duration = timedelta(days=7)
 
 
 class ReportRules(Strict):
@@ -375,6 +378,18 @@ def _cross_problems(criteria: CriteriaFile, actions: ActionsFile) -> list[Proble
     return problems
 
 
+def _cooling_off_problems(actions: ActionsFile, process: Process) -> list[Problem]:
+    limit = process.timeouts.repository_cooling_off_max
+    return [
+        Problem("actions", ("actions", index, "duration"),
+                f"an interaction_limit silences every non-collaborator in the whole repository, so it may last "
+                f"at most {format_duration(limit)} (timeouts.repository_cooling_off_max), not "
+                f"{format_duration(action.span.max)}; for one person use org_block or team_removal")
+        for index, action in enumerate(actions.actions)
+        if action.kind == "interaction_limit" and (action.duration is None or action.span.max > limit)
+    ]
+
+
 def validate_policy(documents: Mapping[str, Any]) -> Policy:
     """Validate the four policy documents together; raise PolicyInvalid listing every problem."""
     problems: list[Problem] = []
@@ -392,6 +407,8 @@ def validate_policy(documents: Mapping[str, Any]) -> Policy:
             problems.append(Problem(name, (), f"unknown policy file: expected {', '.join(POLICY_FILES)}"))
     if "criteria" in parsed and "actions" in parsed:
         problems.extend(_cross_problems(parsed["criteria"], parsed["actions"]))
+    if "actions" in parsed and "process" in parsed:
+        problems.extend(_cooling_off_problems(parsed["actions"], parsed["process"]))
     if problems:
         raise PolicyInvalid(problems)
     return Policy(**parsed)
