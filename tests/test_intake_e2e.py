@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from app.github.errors import NotFound
 from app.wiring.local import build_world
 from app.wiring.policy_files import load_policy
 
@@ -80,17 +81,19 @@ def test_a_mediator_works_the_case_by_commenting(store):
         mediator = world.as_user("mediator-1")
         await mediator.create_comment(CASES, case.number, "/conduct assign @mediator-1", key="m1")
         await world.settle()
-        council = world.as_user("sc-1")  # can read and comment on cases, but is not a mediator
-        await council.create_comment(CASES, case.number, "/conduct resolve", key="m2")
+        council = world.as_user("sc-1")  # the SC has no access to the cases: GitHub answers 404
+        try:
+            await council.create_comment(CASES, case.number, "/conduct resolve", key="m2")
+        except NotFound:
+            refused = True
         await world.settle()
-        return world, case.number
+        return world, case.number, refused
 
-    world, number = run(story())
+    world, number, refused = run(story())
     case = world.state.repo(CASES).issues[number]
     assert "stage: mediation" in case.labels and "stage: intake" not in case.labels
     assert case.assignees == ["mediator-1"]
-    bodies = [c.body for c in comments(world, CASES, number)]
-    assert any("was not carried out" in b and "@sc-1" in b for b in bodies)
+    assert refused and not any(c.user == "sc-1" for c in world.state.comments_of(world.state.repo(CASES), number))
 
 
 def test_a_pasted_state_block_is_not_trusted(store):

@@ -16,6 +16,7 @@ from test_sanctions_support import (
     open_case,
     org,
     run,
+    sc_says,
     state_of,
     teams_of,
     world_for,
@@ -100,7 +101,7 @@ def test_no_apply_before_approval_and_none_after_a_rejection(store):
         decision = await decide(world, clock, number, "temporary-ban")
         before = await attempt(world, clock, decision)
         with_one = await approve_by_command(world, number, "sc-1") or await attempt(world, clock, decision)
-        await world.as_user("sc-2").create_comment(CASES, number, "/conduct sc reject not proportionate", key="r")
+        await sc_says(world, "sc-2", "/conduct sc reject not proportionate", "r")
         await world.settle()
         after = await attempt(world, clock, decision)
         run_id = await review_run(world, "sc-3", state="rejected")

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from test_sanctions_support import CASES, ORG, Clock, decide, open_case, run, state_of, world_for
+from test_sanctions_support import DECISIONS, ORG, Clock, decide, open_case, run, state_of, world_for
 
 
 async def review_run(world, login: str, state: str = "approved", comment: str = "reviewed",
                      run_id: int | None = None) -> int:
     """`login` reviews a run (the newest one unless named) on its environment, as GitHub's web page does."""
-    repo = world.state.repo(CASES)
+    repo = world.state.repo(DECISIONS)
     run_id = run_id or max(repo.runs)
     env = repo.environments["steering-council"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app),
                                  base_url="http://github.local") as raw:
-        answer = await raw.post(f"/repos/{CASES}/actions/runs/{run_id}/pending_deployments",
+        answer = await raw.post(f"/repos/{DECISIONS}/actions/runs/{run_id}/pending_deployments",
                                 headers={"authorization": f"token {world.state.user_token(login)}"},
                                 json={"environment_ids": [env.id], "state": state, "comment": comment})
     assert answer.status_code in (200, 422), answer.text

@@ -85,10 +85,20 @@ async def decide(world, clock: Clock, number: int, action: str, poll: int = 1) -
     return after.case.decisions[-1].id
 
 
+def decision_issue(world) -> int:
+    """The newest decision's issue in the decisions repository, where the SC writes its commands."""
+    return max(world.state.repo(DECISIONS).issues)
+
+
+async def sc_says(world, login: str, text: str, key: str) -> None:
+    """An SC member comments on the decision's issue (the SC has no access to the case)."""
+    await world.as_user(login).create_comment(DECISIONS, decision_issue(world), text, key=key)
+    await world.settle()
+
+
 async def approve_by_command(world, number: int, *approvers: str) -> None:
     for index, login in enumerate(approvers or ("sc-1", "sc-2")):
-        await world.as_user(login).create_comment(CASES, number, "/conduct sc approve", key=f"a-{login}-{index}")
-        await world.settle()
+        await sc_says(world, login, "/conduct sc approve", f"a-{login}-{index}")
 
 
 async def tick(world, clock: Clock, number: int) -> None:

@@ -8,6 +8,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from test_sanctions_support import CASES, DECISIONS, SUBJECT, Clock, decide, open_case, org, run, world_for
 
+from app.service import casefile
 from app.standin.oidc import provider, start_job
 from app.wiring.local import SERVICE_URL
 from app.wiring.runner import run_job
@@ -224,3 +225,65 @@ def test_bad_bodies_get_a_clear_4xx(store):
 
     answers = run(story())
     assert [a.status_code for a in answers] == [422, 422, 422, 403]
+
+
+def test_the_sc_reads_the_decision_in_its_own_place_and_acts_only_there_with_sc_commands(store):
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        repo = world.state.repo(DECISIONS)
+        (number,) = repo.issues
+        issue = repo.issues[number]
+        # Neither a mediator's command nor an SC member's other command on the decision acts on the case.
+        world.state.add_collaborator(DECISIONS, "mediator-1", "triage")
+        await world.as_user("mediator-1").create_comment(DECISIONS, number, "/conduct sc approve", key="m")
+        await world.as_user("sc-1").create_comment(DECISIONS, number, "/conduct resolve done", key="x")
+        await world.settle()
+        case_comments = [c.body for c in world.state.comments_of(world.state.repo(CASES), 1)]
+        case = (await casefile.load(world.github, world.store, CASES, 1, world.router.me)).case
+        sc_cannot_see = await _sc_sees_case(world)
+        return world, decision, issue, case_comments, case, sc_cannot_see
+
+    world, decision, issue, case_comments, case, sc_cannot_see = run(story())
+    assert issue.title == f"Decision {decision}" and "temporary-ban" in issue.body
+    assert CASES not in issue.body and "/issues/" not in issue.body
+    # The mediator's `sc approve` reached the core, which refused it (not an SC member); `resolve` never left.
+    assert case.decision(decision).approved_by == () and case.stage.value == "awaiting-approval"
+    assert not any("resolve" in b and "sc-1" in b for b in case_comments)
+    assert sc_cannot_see
+
+
+async def _sc_sees_case(world) -> bool:
+    from app.github.errors import NotFound
+
+    try:
+        await world.as_user("sc-1").get_issue(CASES, 1)
+    except NotFound:
+        return True
+    return False
+
+
+def test_setup_check_on_the_stand_in_org_lists_the_places_and_roles(store):
+    import io
+
+    from app.github.admin import AdminAdapter
+    from app.github.client import ClientOptions, WritePacer
+    from app.setup import Options, setup_command
+
+    async def story():
+        world = await world_for(store, Clock())
+        world.state.add_org_member(world.policy.roles.organization, "org-owner", "admin")
+        out = io.StringIO()
+        options = ClientOptions(transport=httpx.ASGITransport(app=world.sandbox_app), pacer=WritePacer(0))
+        await setup_command(world.policy, Options(public_url=SERVICE_URL, api_url="http://github.local/"),
+                            world.state.user_token("org-owner"), out=out,
+                            adapter=lambda token, url, _o: AdminAdapter.with_token(token, url, options))
+        return out.getvalue().splitlines()
+
+    lines = run(story())
+    ok = [line for line in lines if line.startswith("OK")]
+    assert any(f"access {CASES} user mediator-1: triage" in line for line in ok), lines
+    assert any(f"no access {CASES} team steering-council: none" in line for line in ok), lines
+    assert any(f"no access {CASES} team core-developers: none" in line for line in ok), lines
+    assert any(f"access {DECISIONS} team steering-council: read" in line for line in ok), lines
+    assert any(f"repo {DECISIONS}: private" in line for line in ok), lines
+    assert any(f"environment {DECISIONS} steering-council" in line for line in lines), lines

@@ -21,6 +21,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from app.github.errors import NotFound
 from app.polls import client
 from app.polls.verifier import recount_file
 from app.service.context import Context
@@ -90,6 +91,7 @@ class Timeline:
     as_json: bool
     seen_entries: dict[str, int] = field(default_factory=dict)
     seen_comments: set[int] = field(default_factory=set)
+    seen_issues: set[str] = field(default_factory=set)
     seen_discussions: dict[int, str] = field(default_factory=dict)
     records: list[dict] = field(default_factory=list)
 
@@ -144,6 +146,12 @@ class Script:
                     # The first line, and the reasons of a refusal, which are what a mediator reads first.
                     shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("- ", "| C-"))][:5]
                     self.timeline.emit({"type": "post", "where": where, "text": "\n".join(shown)})
+        decisions = state.repo(self.decisions)
+        for number, issue in sorted(decisions.issues.items()):
+            if f"{decisions.full_name}#{number}" not in self.timeline.seen_issues:
+                self.timeline.seen_issues.add(f"{decisions.full_name}#{number}")
+                self.timeline.emit({"type": "post", "where": f"{decisions.full_name}#{number}",
+                                    "text": f"{issue.title} (summary and poll totals for the SC; no report)"})
         forum = state.repo(self.world.policy.roles.places.deliberation.repo)
         for disc in forum.discussions.values():
             status = "closed and locked" if disc.state == "closed" and disc.locked else "open"
@@ -206,9 +214,13 @@ class Script:
                             self.intake, "Help request", "### I need help\n\n- [X] Please contact me\n",
                             ["conduct: intake"], key="demo-form"), days=3)
         await self.say("mediator-2", 2, "/conduct assign @mediator-2", hours=1)
-        await self.step("sc-1", "adds the label `stage: resolved` to the case by hand",
-                        lambda: world.as_user("sc-1").add_labels(self.cases, 2, ["stage: resolved"]), hours=1)
-        await self.say("sc-1", 2, "/conduct escalate", hours=3)
+        await self.step("sc-1", "tries to open the case (the SC has no access to the cases repository)",
+                        self.sc_reads_case, hours=1)
+        # An organisation owner reaches every repository on GitHub; the desk still takes no step from them.
+        world.state.add_org_member(world.policy.roles.organization, "org-owner", "admin")
+        await self.step("org-owner", "adds the label `stage: resolved` to the case by hand",
+                        lambda: world.as_user("org-owner").add_labels(self.cases, 2, ["stage: resolved"]), hours=1)
+        await self.say("org-owner", 2, "/conduct escalate", hours=3)
         await self.say("mediator-2", 2, "/conduct message @participant-2 Could we talk about the review thread?",
                        hours=1)
         await self.say("mediator-2", 2, "/conduct hold waiting to hear back from participant-2", days=1)
@@ -281,6 +293,12 @@ class Script:
     async def heated(self, number: int) -> None:
         self.remark = await self.world.as_user("participant-2").create_comment(
             self.watched, number, "Only an idiot would write a plugin like that.", key="demo-remark")
+
+    async def sc_reads_case(self) -> None:
+        try:
+            await self.world.as_user("sc-1").get_issue(self.cases, 2)
+        except NotFound:
+            self.note(f"GitHub answers 404 Not Found for {self.cases}#2")
 
     def blocked(self, login: str) -> bool:
         return login in self.world.state.orgs[self.world.policy.roles.organization].blocks

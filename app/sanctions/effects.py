@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from app.github.errors import GitHubError
-from app.sanctions import gate
+from app.sanctions import decision_issue, gate
 from app.sanctions.apply import apply_approved
 from app.sanctions.desk import CannotApply, Desk, SanctionBusy
 from app.sanctions.lift import lift_sanction
@@ -21,7 +21,8 @@ async def apply_effect(desk: Desk, roles: RoleBook, file: CaseFile, decision_id:
     run's review history as GitHub's evidence, so here it is left to that job."""
     sc_members = await roles.members("steering_council")
     asked = file.case.decision(decision_id)
-    comments = await desk.github.list_comments(file.repo, file.number) if asked else ()
+    # The SC writes its commands on the decision's issue in the decisions repository (it cannot see the case).
+    comments = await decision_issue.sc_comments(desk.github, desk.store, desk.policy, decision_id) if asked else ()
     try:
         decision = gate.check(file.case, decision_id, desk.policy, sc_members,
                               commands=gate.command_approvers(comments, asked.requested_at) if asked else frozenset())

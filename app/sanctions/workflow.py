@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -13,10 +12,9 @@ from typing import TextIO
 
 from app.core.durations import format_duration
 from app.core.events import SCReviewed
-from app.core.summary import PART_TITLES
 from app.github.errors import GitHubError
 from app.render import when
-from app.sanctions import gate
+from app.sanctions import decision_issue, gate
 from app.sanctions.apply import apply_approved
 from app.sanctions.desk import CannotApply, Desk, SanctionBusy
 from app.sanctions.kinds import plan_for
@@ -65,28 +63,13 @@ async def show_text(desk: Desk, me: Identity, decision_id: str) -> str:
 
 
 async def show_markdown(desk: Desk, me: Identity, decision_id: str) -> str:
-    """The run page's summary for the SC, in the decisions repository: the decision and the mediators'
-    summary, never the report (the SC has no access to the case). Every text sits in a code fence longer
-    than any run of backticks in it, so nothing in it renders as Markdown."""
+    """The run page's summary for the SC, in the decisions repository: the decision as its issue there
+    says it (summary and poll, never the report: the SC has no access to the case), and where it stands."""
     file = await case_file(desk, me, decision_id)
-    decision = file.case.decision(decision_id) if file else None
-    parts = [f"## Decision {decision_id}" + (f" for {file.case.code}" if file else "")]
-    if decision is not None and decision.urgent:
-        parts.append("**Urgent:** a temporary action until the poll decides.")
-    parts.append(_fenced(await show_text(desk, me, decision_id)))
-    summary = file.case.summary if file else None
-    if summary is not None:
-        for part, title in PART_TITLES.items():
-            if part == "action_points":
-                continue
-            parts += [f"### {title}", _fenced(getattr(summary, part) or "(not written)")]
-    return "\n\n".join(parts) + "\n"
-
-
-def _fenced(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
+    if file is None:
+        return f"## Decision {decision_id}\n\nNo such decision on a private case.\n"
+    status = (await show_text(desk, me, decision_id)).splitlines()[-1]
+    return f"{decision_issue.body(file.case, decision_id, desk.policy)}\n{decision_issue.fenced(status)}\n"
 
 
 async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int | None,
@@ -107,7 +90,7 @@ async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int 
     if pending is not None and pending.approved_at is None and environment:
         file = await _record_review(desk, me, file, decision_id, run_id, sorted(environment)[0], roles)
     decision = file.case.decision(decision_id)
-    comments = await desk.github.list_comments(file.repo, file.number) if decision else ()
+    comments = await decision_issue.sc_comments(desk.github, desk.store, desk.policy, decision_id) if decision else ()
     try:
         approved = gate.check(file.case, decision_id, desk.policy, sc_members, environment=environment,
                               commands=gate.command_approvers(comments, decision.requested_at) if decision

@@ -13,7 +13,7 @@ from app.core.threads import MESSAGE_MARKER, thread_of
 from app.github.port import GitHubPort
 from app.notices.notifier import HAND_OVER, Notifier
 from app.render import render
-from app.sanctions import posts, runs
+from app.sanctions import decision_issue, posts, runs
 from app.sanctions.desk import Desk
 from app.sanctions.effects import apply_effect, lift_effect
 from app.service import timeouts
@@ -134,8 +134,11 @@ class Executor:
         the apply call's OIDC token can be matched to it (and no other run can apply the decision)."""
         places = self.roles.policy.roles.places
         repo = places.decisions if effect.place == "decisions" else file.repo
-        run_id = await self.github.dispatch_workflow(repo, effect.workflow, self.workflow_ref, effect.inputs)
         decision = effect.inputs.get("decision")
+        if decision and effect.place == "decisions":
+            # The SC reads the decision there, never the case: its issue comes first, the run refers to it.
+            await decision_issue.open_once(self.github, self.store, self.roles.policy, file.case, decision)
+        run_id = await self.github.dispatch_workflow(repo, effect.workflow, self.workflow_ref, effect.inputs)
         if run_id is None:
             return "dispatched"
         if decision:

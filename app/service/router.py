@@ -23,6 +23,7 @@ from app.github.payloads import (
 from app.github.port import GitHubPort
 from app.notices.mailer import Mailer
 from app.render import render
+from app.sanctions import decision_issue
 from app.service import casefile, intake, submissions
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
@@ -64,6 +65,8 @@ class Router:
             await intake.from_public_issue(ctx, delivery.delivery_id, repo, payload.issue)
         elif isinstance(payload, IssueCommentEvent) and repo == places.cases:
             await self._case_comment(ctx, delivery.delivery_id, payload)
+        elif isinstance(payload, IssueCommentEvent) and repo == places.decisions:
+            await self._decision_comment(ctx, delivery.delivery_id, payload)
         elif isinstance(payload, IssueCommentEvent) and repo in places.watched:
             await self._thread_comment(ctx, delivery.delivery_id, repo, payload)
         elif isinstance(payload, IssuesEvent) and repo == places.cases and payload.action == "labeled":
@@ -96,6 +99,25 @@ class Router:
         actor = await ctx.roles.actor(author)
         event = Commented(delivery_id, actor, payload.comment.body or "", payload.comment.id, previous)
         await self._case_event(ctx, payload.issue.number, event)
+
+    async def _decision_comment(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
+        """The SC's `/conduct sc ...` on a decision's issue in the decisions repository reaches the case as if
+        written there (the SC cannot see the case). Only new comments, only `sc` commands, only for the
+        decision the case is waiting on: nothing else said in the decisions place acts on a case."""
+        if payload.action != "created" or payload.comment.user is None:
+            return
+        decision = decision_issue.decision_of(ctx.store, payload.issue.number)
+        commands = [c for c in parse_commands(payload.comment.body or "") if isinstance(c, Command)]
+        if decision is None or not commands or any(c.verb != "sc" for c in commands):
+            return
+        number = await self.find_case(ctx, decision.rsplit("-d", 1)[0])
+        file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me) if number else None
+        pending = file.case.pending_decisions if file else ()
+        if not pending or pending[-1].id != decision:
+            log.info("decision comment for a decision not waiting issue=%s", payload.issue.number)
+            return
+        actor = await ctx.roles.actor(payload.comment.user.login)
+        await self.apply(ctx, file, Commented(delivery_id, actor, payload.comment.body or "", None))
 
     async def _guard_state(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
         """The state comment is the app's alone. People with write access can edit or delete any comment

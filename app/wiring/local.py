@@ -82,8 +82,6 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
     _grant(state, places.cases, roles.mediators, "triage")
     _grant(state, places.deliberation.repo, roles.voters, "triage")
     _grant(state, places.decisions, roles.steering_council, "read")
-    # Until the SC's comment path moves to the decisions place, the SC still comments on the case.
-    _grant(state, places.cases, roles.steering_council, "triage")
 
 
 def _run_name(workflow: str) -> str | None:
