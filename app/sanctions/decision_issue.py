@@ -27,19 +27,27 @@ def body(case: Case, decision_id: str, policy: Policy) -> str:
                                                                        if decision.urgent else ""),
              f"Action:    {decision.action}", f"Subject:   {decision.subject}",
              f"Duration:  {format_duration(decision.duration)}"]
+    if case.standing.get(decision.subject):
+        lines.append(f"Standing:  {case.standing[decision.subject]}")
     if decision.poll:
         totals = ", ".join(f"{option} {count}" for option, count in decision.totals.items())
         lines.append(f"Poll:      {decision.poll}: {totals or 'no totals recorded'}")
-    parts = [f"## Decision {decision.id}", fenced("\n".join(lines))]
-    if case.summary is not None:
-        for part, title in PART_TITLES.items():
-            if part != "action_points":
-                parts += [f"### {title}", fenced(getattr(case.summary, part) or "(not written)")]
+    parts = [f"## Decision {decision.id}", fenced("\n".join(lines)), *summary_parts(case)]
     quorum = policy.process.approval.sc_quorum
     parts.append(f"Approve by reviewing the `steering-council` deployment of this decision's SC approval run, "
                  f"or, where the plan has no required reviewers, with `/conduct sc approve` here ({quorum} SC "
                  "members), `/conduct sc reject REASON` to send it back to the mediators.")
     return "\n\n".join(parts) + "\n"
+
+
+def summary_parts(case: Case) -> list[str]:
+    """The mediators' summary, part by part, each fenced (the action points are the decision itself)."""
+    parts: list[str] = []
+    if case.summary is not None:
+        for part, title in PART_TITLES.items():
+            if part != "action_points":
+                parts += [f"### {title}", fenced(getattr(case.summary, part) or "(not written)")]
+    return parts
 
 
 async def open_once(github: GitHubPort, store, policy: Policy, case: Case, decision_id: str) -> int:

@@ -68,8 +68,9 @@ async def show_markdown(desk: Desk, me: Identity, decision_id: str) -> str:
     file = await case_file(desk, me, decision_id)
     if file is None:
         return f"## Decision {decision_id}\n\nNo such decision on a private case.\n"
-    status = (await show_text(desk, me, decision_id)).splitlines()[-1]
-    return f"{decision_issue.body(file.case, decision_id, desk.policy)}\n{decision_issue.fenced(status)}\n"
+    parts = [f"## Decision {decision_id}", decision_issue.fenced(await show_text(desk, me, decision_id)),
+             *decision_issue.summary_parts(file.case)]
+    return "\n\n".join(parts) + "\n"
 
 
 async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int | None,
