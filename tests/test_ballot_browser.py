@@ -15,10 +15,13 @@ import uvicorn
 from starlette.applications import Starlette
 from test_polls_support import SECRET, TEST_KEY_BITS, VOTERS, case_for_poll, policy
 
+from app.core.poll_result import parse_result, recount
 from app.github.signin import authorize_url, login_from_code
 from app.polls.closing import close_due_polls
 from app.polls.ids import to_slug
 from app.polls.opening import open_poll
+from app.polls.receipts import check, parse_receipt
+from app.polls.verifier import make_verifier
 from app.standin import SandboxState
 from app.standin import create_app as create_sandbox
 from app.web.auth import SESSION_COOKIE, SIGNED_IN_PATHS, SignIn
@@ -153,6 +156,7 @@ def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser,
     vote.get_by_role("button", name="Cast my vote").click()
     vote.get_by_text("Your vote was changed to: A temporary ban.").wait_for()
     assert vote.locator("#receipt").inner_text() == receipt
+    signed_receipt = vote.locator("#receipt-text").input_value()
     context.close()
 
     desk = received["desk"]
@@ -169,7 +173,12 @@ def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser,
     closed = close_due_polls(store, opened.terms.deadline)
     ballots = {ballot["receipt"]: ballot["choice"] for ballot in closed[0].result["ballots"]}
     assert ballots == {receipt: "temporary-ban"}
-    assert closed[0].result["signed_count"] == 1
+    assert closed[0].result["signed_count"] == 1 and closed[0].result["issued"] == ["voter-3"]
+    # The browser's key signed the choice (Chromium's own WebCrypto Ed25519), and its receipt checks out.
+    parsed = parse_result(closed[0].result_json)
+    assert recount(parsed, make_verifier(parsed)).ok
+    assert check(parsed, parse_receipt(signed_receipt)) == (
+        True, "the record holds your ballot with 'temporary-ban', as the service signed")
 
 
 def test_a_damaged_link_is_caught_before_voting(servers, browser, store):
@@ -177,7 +186,7 @@ def test_a_damaged_link_is_caught_before_voting(servers, browser, store):
     opened = open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC),
                        public_url=servers, key_bits=TEST_KEY_BITS)
     page = browser.new_page()
-    page.goto(f"{servers}/polls/{to_slug(opened.poll_id)}/vote#t=AAAA&p=AAAA&s=AAAA")
+    page.goto(f"{servers}/polls/{to_slug(opened.poll_id)}/vote#t=AAAA&p=AAAA&s=AAAA&k=AAAA")
     page.locator("#error", has_text="damaged").wait_for()
     assert page.locator("#vote").is_hidden()
     page.close()

@@ -74,6 +74,7 @@ def _forged_ballot(document):
     }], key=lambda ballot: ballot["receipt"])
     forged["totals"] = {**document["totals"], "warning": document["totals"]["warning"] + 1}
     forged["signed_count"] = document["signed_count"] + 1
+    forged["issued"] = sorted([*document["issued"], "voter-7"])  # someone who took none: they would see it
     return forged
 
 

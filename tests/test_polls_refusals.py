@@ -151,10 +151,18 @@ def _flip(text_value: str) -> str:
     ({"signature": "not base64!"}, 400),
     ({"token": blindrsa.b64url_encode(bytes(31))}, 400),
     ({"prefix": blindrsa.b64url_encode(bytes(33))}, 400),
+    ({"cast_sig": "flip"}, 403),  # the choice not signed by the ballot's key
+    ({"choice": "temporary-ban"}, 403),  # another choice under the signature made for "warning"
+    ({"seq": 2}, 403),  # another number under that signature
+    ({"seq": 0}, 400),
+    ({"seq": "1x"}, 400),
+    ({"seq": True}, 400),
+    ({"seq": None}, 400),
+    ({"cast_sig": None}, 400),
 ])
 def test_a_bad_ballot_is_refused_and_nothing_is_stored(ballot, store, change, status):
     service, opened, link = ballot
-    fields = {"token": link.token, "prefix": link.prefix, "signature": link.signature, "choice": "warning"}
+    fields = link.cast_fields(opened.poll_id, "warning", 1)
     for name, value in change.items():
         fields[name] = _flip(fields[name]) if value == "flip" else value
     fields = {name: value for name, value in fields.items() if value is not None}
@@ -167,15 +175,14 @@ def test_a_ballot_signed_for_another_poll_is_refused(ballot, store):
     service, opened, _ = ballot
     other = service.open(code="C-2026-015")
     foreign = client.get_ballot(SERVICE, other.poll_id, service.session("voter-2"), http=service.client())
-    answer = _cast(service, opened, token=foreign.token, prefix=foreign.prefix, signature=foreign.signature,
-                   choice="warning")
+    answer = _cast(service, opened, **foreign.cast_fields(opened.poll_id, "warning", 1))
     assert answer.status_code == 403 and "does not verify with this poll's key" in answer.json()["error"]
     assert _count(store, "ballots") == 0
 
 
 def test_no_ballot_is_cast_after_the_deadline_or_the_close(ballot, store):
     service, opened, link = ballot
-    fields = {"token": link.token, "prefix": link.prefix, "signature": link.signature, "choice": "warning"}
+    fields = link.cast_fields(opened.poll_id, "warning", 1)
     service.clock.now = opened.terms.deadline
     assert _cast(service, opened, **fields).status_code == 410
     close_due_polls(store, opened.terms.deadline)
@@ -191,8 +198,7 @@ def test_ballot_responses_carry_no_referrer_no_cache_and_no_cookie(ballot):
     anonymous = service.client()
     responses = [
         anonymous.get(f"/polls/{slug}/vote"),
-        anonymous.post(f"/polls/{slug}/cast", json={"token": link.token, "prefix": link.prefix,
-                                                    "signature": link.signature, "choice": "abstain"}),
+        anonymous.post(f"/polls/{slug}/cast", json=link.cast_fields(opened.poll_id, "abstain", 1)),
         service.client("voter-1").get(f"/ballot/{slug}"),
         _sign(service, opened, "voter-2"),
     ]
@@ -204,32 +210,49 @@ def test_ballot_responses_carry_no_referrer_no_cache_and_no_cookie(ballot):
     assert "script-src 'self'" in responses[0].headers["content-security-policy"]
 
 
-def test_racing_casts_with_one_token_leave_one_ballot(ballot, store):
+def test_racing_casts_with_one_token_leave_one_ballot_the_highest_numbered(ballot, store):
     service, opened, link = ballot
     barrier = threading.Barrier(4)
-    outcomes = []
+    outcomes, stale = [], []
+    choices = ("warning", "abstain", "no-action", "temporary-ban")
 
-    def cast(choice):
+    def cast(seq):
         barrier.wait()
-        outcomes.append(cast_ballot(store, opened.poll_id, {
-            "token": link.token, "prefix": link.prefix, "signature": link.signature, "choice": choice,
-        }, service.clock.now))
+        try:
+            outcomes.append(cast_ballot(store, opened.poll_id, link.cast_fields(opened.poll_id, choices[seq - 1], seq),
+                                        service.clock.now))
+        except BallotRefused as refused:
+            stale.append(refused)
 
-    threads = [threading.Thread(target=cast, args=(choice,))
-               for choice in ("warning", "abstain", "no-action", "temporary-ban")]
+    threads = [threading.Thread(target=cast, args=(seq,)) for seq in (1, 2, 3, 4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(outcomes) == 4
-    assert sorted(outcome.replaced for outcome in outcomes) == [False, True, True, True]
+    assert len(outcomes) + len(stale) == 4 and all(refused.status == 409 for refused in stale)
+    assert [outcome.replaced for outcome in outcomes].count(False) == 1
     stored = store.ballots(opened.poll_id)
-    assert len(stored) == 1 and stored[0][1] in {"warning", "abstain", "no-action", "temporary-ban"}
+    assert len(stored) == 1 and stored[0][1] == "temporary-ban" and stored[0][2]["seq"] == "4"
+
+
+def test_an_older_cast_replayed_cannot_undo_a_later_one(ballot, store):
+    service, opened, link = ballot
+    first = link.cast_fields(opened.poll_id, "warning", 1)
+    assert _cast(service, opened, **first).status_code == 200
+    assert _cast(service, opened, **link.cast_fields(opened.poll_id, "temporary-ban", 2)).status_code == 200
+    replayed = _cast(service, opened, **first)
+    assert replayed.status_code == 409 and replayed.json()["seq"] == 2
+    again = _cast(service, opened, **link.cast_fields(opened.poll_id, "temporary-ban", 2))
+    assert again.status_code == 200 and again.json()["seq"] == 2  # the same cast again: answered, unchanged
+    assert [(choice, extra["seq"]) for _, choice, extra in store.ballots(opened.poll_id)] == [("temporary-ban", "2")]
+    # `conduct vote` with the link numbers its cast after the recorded one by itself.
+    receipt = client.cast_with_link(link, "no-action", http=service.client())
+    assert (receipt.choice, receipt.seq, receipt.replaced) == ("no-action", 3, True)
 
 
 def test_refusals_are_the_ballot_refused_error_in_python_too(ballot, store):
     service, opened, link = ballot
     with pytest.raises(BallotRefused) as refused:
-        cast_ballot(store, opened.poll_id, {"token": link.token, "prefix": link.prefix,
-                                            "signature": link.signature, "choice": "nope"}, service.clock.now)
+        cast_ballot(store, opened.poll_id, {**link.cast_fields(opened.poll_id, "warning", 1), "choice": "nope"},
+                    service.clock.now)
     assert refused.value.status == 400

@@ -15,8 +15,8 @@ from typing_extensions import TypedDict  # pydantic needs this TypedDict, not ty
 from app.core.tally import ABSTAIN, RULES, Option, TallyError, check_options, check_parameters, tally
 
 # The only optional fields a result may carry; a later step fills them for blind-signed ballots.
-RESULT_EXTRA_FIELDS = ("public_key", "signed_count")
-BALLOT_EXTRA_FIELDS = ("token", "prefix", "signature")
+RESULT_EXTRA_FIELDS = ("public_key", "signed_count", "receipt_key", "issued")
+BALLOT_EXTRA_FIELDS = ("token", "prefix", "signature", "seq", "cast_sig")
 
 # A recount may find thousands of bad ballots; list this many of each kind and count the rest.
 _LISTED_PER_KIND = 10
@@ -60,6 +60,8 @@ class _BallotDict(TypedDict):
     token: NotRequired[_Text]
     prefix: NotRequired[_Text]
     signature: NotRequired[_Text]
+    seq: NotRequired[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,8}$")]]
+    cast_sig: NotRequired[_Text]
 
 
 @with_config(_STRICT)
@@ -75,6 +77,8 @@ class _ResultDict(TypedDict):
     outcome: _Text
     public_key: NotRequired[_Text]
     signed_count: NotRequired[_Count]
+    receipt_key: NotRequired[_Text]
+    issued: NotRequired[list[_Text]]
 
 
 _RESULT = TypeAdapter(_ResultDict)
@@ -90,6 +94,8 @@ class ParsedBallot:
     token: str | None = None
     prefix: str | None = None
     signature: str | None = None
+    seq: str | None = None
+    cast_sig: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,8 @@ class ParsedResult:
     outcome: str
     public_key: str | None = None
     signed_count: int | None = None
+    receipt_key: str | None = None
+    issued: tuple[str, ...] | None = None  # who took a ballot, when the result names them
 
 
 @dataclass(frozen=True)
@@ -285,13 +293,15 @@ def parse_result(data: Mapping[str, Any] | str | bytes) -> ParsedResult:
         options=options,
         ballots=tuple(
             ParsedBallot(ballot["receipt"], ballot["choice"], ballot.get("token"), ballot.get("prefix"),
-                         ballot.get("signature"))
+                         ballot.get("signature"), ballot.get("seq"), ballot.get("cast_sig"))
             for ballot in checked["ballots"]
         ),
         totals=dict(checked["totals"]),
         outcome=checked["outcome"],
         public_key=checked.get("public_key"),
         signed_count=checked.get("signed_count"),
+        receipt_key=checked.get("receipt_key"),
+        issued=tuple(checked["issued"]) if "issued" in checked else None,
     )
 
 
@@ -356,6 +366,15 @@ def recount(
     """
     findings: list[str] = []
     _check_receipts(parsed.ballots, findings)
+    if parsed.issued is not None:
+        # The names are published to the electorate: each can say "I took none", so the count is checked.
+        if len(set(parsed.issued)) != len(parsed.issued):
+            findings.append("the list of voters who took a ballot names someone twice")
+        if parsed.signed_count != len(parsed.issued):
+            findings.append(f"the result says {parsed.signed_count} ballots were signed but names "
+                            f"{len(parsed.issued)} voters who took one")
+    elif parsed.receipt_key is not None:
+        findings.append("the result does not name the voters who took a ballot, so its count cannot be checked")
     if parsed.signed_count is not None:
         if len(parsed.ballots) > parsed.signed_count:
             findings.append(f"{len(parsed.ballots)} ballots published but only {parsed.signed_count} "

@@ -69,6 +69,12 @@ def _cmd_poll_recount(args) -> int:
     return recount_file(args.result, sys.stdout)
 
 
+def _cmd_poll_check(args) -> int:
+    from app.polls.receipts import check_file
+
+    return check_file(args.result, args.receipt, sys.stdout)
+
+
 def _with_runtime(work) -> int:
     """Run one workflow command against GitHub as configured in the environment."""
     import asyncio
@@ -120,6 +126,7 @@ def _cmd_vote(args) -> int:
         if args.target.startswith(("http://", "https://")):
             receipt = client.cast_with_link(args.target, args.choice)
             print(f"cast: {args.choice}; receipt {receipt.receipt}" + (" (replaced)" if receipt.replaced else ""))
+            print(f"signed receipt (check it against the result with `conduct poll check`): {receipt.text}")
             return 0
         if not args.service:
             print("conduct vote POLL needs --service URL", file=sys.stderr)
@@ -129,6 +136,7 @@ def _cmd_vote(args) -> int:
         print(f"conduct vote: {refusal}", file=sys.stderr)
         return 1
     print(f"cast: {args.choice}; receipt {receipt.receipt}")
+    print(f"signed receipt (check it against the result with `conduct poll check`): {receipt.text}")
     print(f"keep this link to change your vote before the deadline: {link.url}")
     return 0
 
@@ -259,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     recount = poll_commands.add_parser("recount", help="recount a published poll result from the file alone")
     recount.add_argument("result")
     recount.set_defaults(func=_cmd_poll_recount)
+    check = poll_commands.add_parser("check", help="a voter's own check: is my signed receipt in the result?")
+    check.add_argument("result", help="the published result (JSON)")
+    check.add_argument("receipt", help="the signed receipt line the vote page or `conduct vote` gave you")
+    check.set_defaults(func=_cmd_poll_check)
     open_ = poll_commands.add_parser("open", help="open the poll of an escalated case (run by poll-open.yml)")
     open_.add_argument("case", help="the case code name, e.g. C-2026-014")
     open_.set_defaults(func=_cmd_poll_open)

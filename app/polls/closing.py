@@ -25,13 +25,19 @@ class ClosedPoll:
     event: PollClosed
 
 
-def result_for(poll, ballots, signed_count: int) -> ClosedPoll:
-    """Tally a poll's ballots into its published result; the same ballots always give the same text."""
+def result_for(poll, ballots, issued: list[str]) -> ClosedPoll:
+    """Tally a poll's ballots into its published result; the same ballots always give the same text.
+
+    The result names who took a ballot (`issued`): it is published to the electorate only, so that the
+    number of ballots can be checked and anyone a ballot was minted for, who took none, sees their name.
+    """
     terms = PollTerms.from_poll(poll)
     rows = [(token_hash.hex(), choice, extra or {}) for token_hash, choice, extra in ballots]
+    extra = {"public_key": terms.public_key, "signed_count": len(issued)}
+    if terms.receipt_key:
+        extra |= {"receipt_key": terms.receipt_key, "issued": sorted(issued)}
     document = build_result(terms.poll_id, terms.tally_options, rows, terms.rule, terms.threshold,
-                            terms.quorum, terms.electorate_size,
-                            extra={"public_key": terms.public_key, "signed_count": signed_count})
+                            terms.quorum, terms.electorate_size, extra=extra)
     event = PollClosed(id=f"poll-closed:{terms.poll_id}", poll=terms.poll_id, outcome=document["outcome"],
                        totals=dict(document["totals"]))
     return ClosedPoll(terms.poll_id, terms.case, document, result_to_json(document), event)
@@ -52,8 +58,8 @@ def close_due_polls(store, now: datetime,
     """
     closed: list[ClosedPoll] = []
 
-    def finish(poll, ballots, signed_count: int) -> ClosedPoll:
-        result = result_for(poll, ballots, signed_count)
+    def finish(poll, ballots, issued: list[str]) -> ClosedPoll:
+        result = result_for(poll, ballots, issued)
         if publish is not None:
             publish(result)
         return result

@@ -5,7 +5,8 @@ from __future__ import annotations
 class BallotRefused(Exception):
     """A request for a ballot, or a cast, that is refused; nothing was recorded."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, **details):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.details = details  # machine-readable extras for the answer (the recorded seq of a stale cast)

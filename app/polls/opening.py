@@ -7,7 +7,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 
-from app.ballots import blindrsa
+from app.ballots import blindrsa, castsig
 from app.core.case import Case
 from app.core.events import PollOpened
 from app.core.policy import NO_ACTION, Policy
@@ -81,6 +81,7 @@ def open_poll(case: Case, policy: Policy, store, voters: Iterable[str], now: dat
         poll_id=poll_id, case=case.code, options=_choices(case, policy), rule=rules.rule,
         threshold=rules.threshold, quorum=rules.quorum, electorate_size=len(electorate),
         public_key=public_key, deadline=now + rules.duration,
+        receipt_key=blindrsa.b64url_encode(castsig.receipt_public_key(kept)),
     )
     if not store.create_poll(poll_id, case.code, terms.to_frozen(), terms.deadline):
         # Opened before: what was frozen then stands (a rerun must not move the deadline).
@@ -93,6 +94,7 @@ def open_poll(case: Case, policy: Policy, store, voters: Iterable[str], now: dat
         "options": terms.options, "rule": terms.rule, "threshold": terms.threshold, "quorum": terms.quorum,
         "electorate_size": terms.electorate_size, "ballot_url": link, "public_key": terms.public_key,
         "standing": standing or {},
+        "receipt_key": terms.receipt_key,
     })
     return OpenedPoll(
         poll_id=poll_id, terms=terms, title=f"Poll {poll_id}: case {case.code}", body=body, ballot_url=link,

@@ -33,6 +33,7 @@ class PollTerms:
     electorate_size: int
     public_key: str  # PEM (SubjectPublicKeyInfo)
     deadline: datetime
+    receipt_key: str | None = None  # base64url raw Ed25519 public key that signs receipts (polls since v2)
 
     @property
     def tally_options(self) -> tuple[Option, ...]:
@@ -55,6 +56,7 @@ class PollTerms:
             "quorum": f"{self.quorum.numerator}/{self.quorum.denominator}",
             "electorate_size": self.electorate_size,
             "public_key": self.public_key,
+            **({"receipt_key": self.receipt_key} if self.receipt_key else {}),
         }
 
     @classmethod
@@ -71,6 +73,7 @@ class PollTerms:
             electorate_size=frozen["electorate_size"],
             public_key=frozen["public_key"],
             deadline=poll.deadline,
+            receipt_key=frozen.get("receipt_key"),
         )
 
 

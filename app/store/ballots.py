@@ -68,6 +68,14 @@ class PollClosed(StoreError):
     """The poll is not open or its deadline has passed."""
 
 
+class StaleCast(StoreError):
+    """A cast numbered no higher than the one recorded for its ballot; `seq` is the recorded number."""
+
+    def __init__(self, seq: int):
+        super().__init__(f"a cast numbered {seq} is recorded")
+        self.seq = seq
+
+
 class BallotStore(StoreBase):
     # --- issuance -----------------------------------------------------------------------------------
 
@@ -115,10 +123,12 @@ class BallotStore(StoreBase):
     # --- casting ------------------------------------------------------------------------------------
 
     def cast_ballot(self, poll_id: str, token_hash: bytes, choice: str, extra: dict | None,
-                    now: datetime) -> Literal["new", "replaced"]:
+                    now: datetime, seq: int | None = None) -> Literal["new", "replaced", "unchanged"]:
         """Record a vote for this token; voting again before the deadline replaces the choice.
 
-        The caller checks the token (``token_known`` or a blind signature) before calling.
+        With `seq` (kept in ``extra["seq"]``), only a higher number replaces the recorded cast: the same
+        cast again is "unchanged", an older one raises StaleCast. The caller checks the token (a blind
+        signature) and the cast's signature before calling.
         """
         token_hash = bytes(token_hash)
         with self._write() as conn:
@@ -141,6 +151,17 @@ class BallotStore(StoreBase):
             ).first()
             if inserted is not None:
                 return "new"
+            if seq is not None:
+                recorded = conn.execute(
+                    select(ballots.c.choice, ballots.c.extra)
+                    .where(ballots.c.poll_id == poll_id, ballots.c.token_hash == token_hash)
+                    .with_for_update()
+                ).first()
+                recorded_seq = int((recorded.extra or {}).get("seq", 0))
+                if seq == recorded_seq and recorded.choice == choice and recorded.extra == extra:
+                    return "unchanged"
+                if seq <= recorded_seq:
+                    raise StaleCast(recorded_seq)
             conn.execute(
                 update(ballots)
                 .where(ballots.c.poll_id == poll_id, ballots.c.token_hash == token_hash)

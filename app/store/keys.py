@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Column, LargeBinary, Table, Text, delete, func, select, text, update
+from sqlalchemy import Column, LargeBinary, Table, Text, delete, select, text, update
 
 from .base import StoreBase
 from .polls import Poll
@@ -21,8 +21,8 @@ poll_keys = Table(
 
 T = TypeVar("T")
 # What `close_poll` hands its `finish` callback: the poll, its ballots as (token_hash, choice, extra)
-# sorted by token hash, and how many ballots were signed (rows of `issued`).
-Finish = Callable[[Poll, list[tuple[bytes, str, dict | None]], int], T]
+# sorted by token hash, and the logins a ballot was signed for (rows of `issued`), sorted.
+Finish = Callable[[Poll, list[tuple[bytes, str, dict | None]], list[str]], T]
 
 
 def _closing_lock(poll_id: str) -> int:
@@ -98,9 +98,9 @@ class KeyStore(StoreBase):
                     .where(ballots.c.poll_id == poll_id).order_by(ballots.c.token_hash)
                 )
             ]
-            signed = conn.execute(
-                select(func.count()).select_from(issued).where(issued.c.poll_id == poll_id)
-            ).scalar_one()
+            signed = list(conn.execute(
+                select(issued.c.login).where(issued.c.poll_id == poll_id).order_by(issued.c.login)
+            ).scalars())
             value = finish(Poll(*row), rows, signed)
             conn.execute(delete(poll_keys).where(poll_keys.c.poll_id == poll_id))
             conn.execute(update(polls).where(polls.c.poll_id == poll_id).values(state="closed"))

@@ -50,7 +50,8 @@ def _page(template: str, status: int = 200, **context) -> HTMLResponse:
 
 
 def _error(refused: BallotRefused, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": refused.message}, status_code=refused.status, headers={**_HEADERS, **(headers or {})})
+    return JSONResponse({**refused.details, "error": refused.message}, status_code=refused.status,
+                        headers={**_HEADERS, **(headers or {})})
 
 
 # The ballot page and the signing answer end their connection: the browser then opens a new one for the
@@ -68,6 +69,7 @@ def _poll_json(terms: PollTerms) -> str:
         "poll": terms.poll_id,
         "slug": to_slug(terms.poll_id),
         "public_key": terms.public_key,
+        "receipt_key": terms.receipt_key,
         "deadline": when(terms.deadline),
         "options": [{"id": c.id, "title": c.title, "description": c.description}
                     for c in terms.ballot_choices()],
@@ -164,7 +166,7 @@ def ballot_routes(store, sign_in: SignIn, *,
             done = cast_ballot(store, poll_id, data, clock())
         except BallotRefused as refused:
             return _error(refused)
-        return JSONResponse({"receipt": done.receipt, "replaced": done.replaced}, headers=_HEADERS)
+        return JSONResponse(done.answer(), headers=_HEADERS)
 
     async def terms(request: Request) -> Response:
         try:
@@ -180,6 +182,7 @@ def ballot_routes(store, sign_in: SignIn, *,
     return [
         Route("/polls/static/ballot.js", static("ballot.js")),
         Route("/polls/static/blindrsa.js", static("blindrsa.js")),
+        Route("/polls/static/castsig.js", static("castsig.js")),
         # Signed in: under /ballot/, the only place of the two the session cookie is sent to.
         Route("/ballot/{poll}", ballot_page),
         Route("/ballot/{poll}/sign", sign, methods=["POST"]),

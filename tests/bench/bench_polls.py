@@ -26,10 +26,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from databases import on_each_database  # noqa: E402
 from test_polls_support import T0, case_for_poll, policy  # noqa: E402
 
-from app.ballots import blindrsa  # noqa: E402
+from app.ballots import blindrsa, castsig  # noqa: E402
 from app.core.poll_result import parse_result, recount  # noqa: E402
 from app.polls import keycache  # noqa: E402
 from app.polls.casting import cast_ballot  # noqa: E402
+from app.polls.client import BallotLink  # noqa: E402
 from app.polls.closing import close_due_polls, result_for  # noqa: E402
 from app.polls.opening import open_poll  # noqa: E402
 from app.polls.signing import sign_ballot  # noqa: E402
@@ -69,25 +70,26 @@ def bench_service(url: str, voters: int, tally: int) -> None:
     public = keycache.public_key(opened.terms.public_key)
     prepared = []
     for _ in logins:
-        token = os.urandom(32)
+        seed, token = castsig.new_key()
         prefix, input_msg = blindrsa.prepare(token)
         blinded, inv = blindrsa.blind(public, input_msg)
-        prepared.append((token, prefix, input_msg, blindrsa.b64url_encode(blinded), inv))
+        prepared.append((seed, token, prefix, input_msg, blindrsa.b64url_encode(blinded), inv))
     answers = []
     pairs = list(zip(logins, prepared, strict=True))
     _timed("issuance: sign_ballot (check, mark, blind_sign)", voters, lambda: answers.extend(
-        sign_ballot(store, poll_id, login, item[3], now) for login, item in pairs))
-    fields = []
-    for (token, prefix, input_msg, _, inv), answer in zip(prepared, answers, strict=True):
+        sign_ballot(store, poll_id, login, item[4], now) for login, item in pairs))
+    links = []
+    for (seed, token, prefix, input_msg, _, inv), answer in zip(prepared, answers, strict=True):
         signature = blindrsa.finalize(public, input_msg, blindrsa.b64url_decode(answer), inv)
-        fields.append({"token": blindrsa.b64url_encode(token), "prefix": blindrsa.b64url_encode(prefix),
-                       "signature": blindrsa.b64url_encode(signature)})
+        links.append(BallotLink("http://bench", "-", blindrsa.b64url_encode(token), blindrsa.b64url_encode(prefix),
+                                blindrsa.b64url_encode(signature), blindrsa.b64url_encode(seed)))
 
-    def cast(choice):
-        return lambda: [cast_ballot(store, poll_id, {**item, "choice": choice}, now) for item in fields]
+    def cast(choice, seq):
+        fields = [link.cast_fields(poll_id, choice, seq) for link in links]  # signed by the voter, not timed
+        return lambda: [cast_ballot(store, poll_id, item, now) for item in fields]
 
-    _timed("casting: cast_ballot (verify, upsert), new", voters, cast("warning"))
-    _timed("casting: cast_ballot, replacing", voters, cast("temporary-ban"))
+    _timed("casting: cast_ballot (verify, upsert, receipt), new", voters, cast("warning", 1))
+    _timed("casting: cast_ballot, replacing", voters, cast("temporary-ban", 2))
     closed = []
     _timed(f"closing {voters} ballots (tally, key, scrub)", voters,
            lambda: closed.extend(close_due_polls(store, opened.terms.deadline)))
@@ -118,7 +120,7 @@ def bench_memory(tally: int) -> None:
     rows = _fake_ballots(tally)
     print(f"In memory, {tally:,} ballots")
     _timed("tally into the result document (result_for)", tally,
-           lambda: result_for(poll, rows, tally))
+           lambda: result_for(poll, rows, [f"core-{n:06d}" for n in range(tally)]))
 
 
 def main() -> None:

@@ -1,12 +1,13 @@
 // The ballot pages' script: get a blind-signed ballot (signed in), then cast it from its link (no cookie).
 //
-// Getting a ballot: make a random 32-byte token, prepare and blind it with the poll's public key, send
-// only the blinded message, unblind and verify the answer, and show a link whose fragment carries the
-// token, prefix and signature. Fragments are never sent to a server, so the service sees the token
-// for the first time when the vote is cast, with no sign-in attached.
+// Getting a ballot: make a fresh Ed25519 key, whose public half is the token; prepare and blind the token
+// with the poll's public key, send only the blinded message, unblind and verify the answer, and show a
+// link whose fragment carries the token, prefix, signature and the private key. Fragments are never sent
+// to a server, so the service sees the token for the first time when the vote is cast, with no sign-in
+// attached, and never sees the key: each cast is signed with it over (poll, choice, number).
 import * as blindrsa from './blindrsa.js';
+import * as castsig from './castsig.js';
 
-const TOKEN_LEN = 32;
 const poll = JSON.parse(document.getElementById('poll-data').textContent);
 
 function show(id, text) {
@@ -17,7 +18,7 @@ function show(id, text) {
 
 // `credentials` is 'same-origin' only for asking for a signature, which needs the sign-in; a cast is sent
 // with 'omit', so no cookie of any path goes with it, and with no referrer.
-async function postJson(path, body, { headers = {}, credentials = 'omit' } = {}) {
+async function post(path, body, { headers = {}, credentials = 'omit' } = {}) {
   const response = await fetch(path, {
     method: 'POST',
     credentials,
@@ -32,7 +33,12 @@ async function postJson(path, body, { headers = {}, credentials = 'omit' } = {})
   } catch {
     // fall through: the status alone says it failed
   }
-  if (!response.ok) throw new Error(data.error || `The service answered ${response.status}.`);
+  return { status: response.status, ok: response.ok, data };
+}
+
+async function postJson(path, body, options) {
+  const { ok, status, data } = await post(path, body, options);
+  if (!ok) throw new Error(data.error || `The service answered ${status}.`);
   return data;
 }
 
@@ -44,7 +50,7 @@ async function getBallot(button) {
   show('status', 'Making your ballot…');
   try {
     const publicKey = await blindrsa.loadPublicKeyPem(poll.public_key);
-    const token = blindrsa.randomBytes(TOKEN_LEN);
+    const { key, token } = await castsig.newKey();
     const { prefix, inputMsg } = blindrsa.prepare(token);
     const { blindedMsg, inv } = await blindrsa.blind(publicKey, inputMsg);
     // The custom header proves the request comes from this page (a cross-site form cannot set it).
@@ -55,6 +61,7 @@ async function getBallot(button) {
       t: blindrsa.b64urlEncode(token),
       p: blindrsa.b64urlEncode(prefix),
       s: blindrsa.b64urlEncode(signature),
+      k: blindrsa.b64urlEncode(key),
     });
     const link = `${location.origin}/polls/${poll.slug}/vote#${fragment}`;
     document.getElementById('ballot-link').href = link;
@@ -63,7 +70,10 @@ async function getBallot(button) {
     show('status', 'Your ballot is ready.');
   } catch (error) {
     show('status', '');
-    show('error', error.message);
+    show('error', error instanceof castsig.NoEd25519Error
+      ? `${error.message} Your ballot's key signs your choice, so nobody can change it; please use a current `
+        + 'browser, or `conduct vote` from a terminal. No ballot was taken.'
+      : error.message);
   }
 }
 
@@ -71,8 +81,8 @@ async function getBallot(button) {
 
 function readFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
-  const ballot = { token: params.get('t'), prefix: params.get('p'), signature: params.get('s') };
-  if (!ballot.token || !ballot.prefix || !ballot.signature) return null;
+  const ballot = { token: params.get('t'), prefix: params.get('p'), signature: params.get('s'), key: params.get('k') };
+  if (!ballot.token || !ballot.prefix || !ballot.signature || !ballot.key) return null;
   return ballot;
 }
 
@@ -105,6 +115,43 @@ async function checkBallot(ballot) {
   }
 }
 
+// Sign the choice with the ballot's key and send it. A later cast of this ballot (from another device)
+// is answered 409 with its number: sign again with the next one.
+let lastSeq = 0; // the number of this page's last accepted cast
+
+async function cast(ballot, choice) {
+  const { key, ...sent } = ballot;
+  let seq = lastSeq + 1;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const message = castsig.castMessage(poll.poll, choice, seq);
+    const castSig = await castsig.sign(blindrsa.b64urlDecode(key), blindrsa.b64urlDecode(ballot.token), message);
+    const { status, ok, data } = await post(`/polls/${poll.slug}/cast`,
+      { ...sent, choice, seq, cast_sig: blindrsa.b64urlEncode(castSig) });
+    if (status === 409 && Number.isInteger(data.seq)) {
+      seq = data.seq + 1;
+      continue;
+    }
+    if (!ok) throw new Error(data.error || `The service answered ${status}.`);
+    await checkReceipt(data, ballot, choice, seq);
+    lastSeq = seq;
+    return { ...data, text: `conduct-receipt:${poll.poll}:${data.receipt}:${seq}:${choice}:${data.receipt_sig}` };
+  }
+  throw new Error('The service keeps answering that a later vote is recorded.');
+}
+
+// The voter's own check: the receipt is for this ballot, this choice and this number, signed by the
+// receipt key the poll was opened with. A receipt that fails is not shown as a success.
+async function checkReceipt(answer, ballot, choice, seq) {
+  const expected = await blindrsa.receipt(blindrsa.b64urlDecode(ballot.prefix), blindrsa.b64urlDecode(ballot.token));
+  const signed = poll.receipt_key && typeof answer.receipt_sig === 'string' && await castsig.verify(
+    blindrsa.b64urlDecode(poll.receipt_key), castsig.receiptMessage(poll.poll, answer.receipt, choice, seq),
+    blindrsa.b64urlDecode(answer.receipt_sig));
+  if (!signed || answer.receipt !== expected || answer.choice !== choice || answer.seq !== seq) {
+    throw new Error('The service\'s receipt does not match your vote or is not signed by this poll\'s receipt '
+      + 'key. Keep this page open and tell the mediators.');
+  }
+}
+
 async function startVote(form) {
   const ballot = readFragment();
   if (!ballot) {
@@ -124,12 +171,13 @@ async function startVote(form) {
     show('error', '');
     try {
       const choice = new FormData(form).get('choice');
-      const answer = await postJson(`/polls/${poll.slug}/cast`, { ...ballot, choice });
+      const answer = await cast(ballot, choice);
       const title = poll.options.find((option) => option.id === choice).title;
       show('done-text', answer.replaced
         ? `Your vote was changed to: ${title}.`
         : `Your vote was recorded: ${title}.`);
       show('receipt', answer.receipt);
+      document.getElementById('receipt-text').value = answer.text;
       document.getElementById('done').hidden = false;
     } catch (error) {
       show('error', error.message);
