@@ -21,6 +21,10 @@ class Forum:
         self.comments.append(body)
         return SimpleNamespace(url=f"https://forum/{len(self.comments)}")
 
+    async def find_discussion_comment(self, discussion_id, key):
+        found = [n for n, body in enumerate(self.comments, 1) if f"conduct-desk:key={key} " in body]
+        return SimpleNamespace(url=f"https://forum/{found[0]}") if found else None
+
     async def close_discussion(self, discussion_id, reason):
         self.closed.append(discussion_id)
 

@@ -1,6 +1,7 @@
 """The decision function: (case, event, policy, now) -> (new case, intended effects). Pure."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,11 +47,18 @@ class Refused(Exception):
 class _Builder:
     """Collects effects with keys derived from the case, the event and the order, so a resume is exact."""
 
-    def __init__(self, code: str, event_id: str):
+    def __init__(self, code: str, event_id: str, by_content: bool = False):
         self.prefix = f"{code}:{event_id}"
+        self.by_content = by_content
         self.items: list[fx.Effect] = []
 
     def add(self, kind: type, **fields) -> None:
+        if self.by_content:
+            # Keyed by what is due, not by position: a timer retried later (its tick has another id, and
+            # more may be due by then) finds the posts the failed try made, and repeats none of them.
+            digest = hashlib.sha256(repr((kind.__name__, sorted(fields.items()))).encode()).hexdigest()[:16]
+            self.items.append(kind(key=f"{self.prefix}:{digest}", **fields))
+            return
         self.items.append(kind(key=f"{self.prefix}:{len(self.items)}", **fields))
 
     def post(self, where: str, template: str, mention_mediators: bool = False, **context) -> None:
@@ -81,7 +89,10 @@ def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) ->
 
 def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
     """Apply one event to a case. Illegal steps raise IllegalStep and change nothing."""
-    out = _Builder(case.code, event.id)
+    # A tick's effects are keyed by the state they were decided from (saved after they are done) and by
+    # what they are, so every tick until the save gives the same keys.
+    out = (_Builder(case.code, f"tick.{len(case.history)}", by_content=True) if isinstance(event, Tick)
+           else _Builder(case.code, event.id))
     if case.forgotten_at is not None:
         # A forgotten case is a tombstone: nothing happens to it any more, and nothing can be asked of it.
         if isinstance(event, Tick):

@@ -95,10 +95,12 @@ def _with_runtime(work) -> int:
 def _cmd_poll_open(args) -> int:
     from app.polls.opening import CannotOpen
     from app.service.polling import SetupError, open_case_poll
+    from app.service.transient import retry_transient
 
     async def work(rt) -> int:
         try:
-            poll = await open_case_poll(rt.context(), args.case, rt.settings.public_url, rt.router.apply)
+            poll = await retry_transient(lambda: open_case_poll(rt.context(), args.case, rt.settings.public_url,
+                                                                rt.router.apply))
         except (CannotOpen, SetupError, LookupError) as refusal:
             print(f"conduct poll open: {refusal}", file=sys.stderr)
             return 1
@@ -110,9 +112,10 @@ def _cmd_poll_open(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from app.service.sweep import sweep
+    from app.service.transient import retry_transient
 
     async def work(rt) -> int:
-        counts = await sweep(rt.context(), rt.router.apply)
+        counts = await retry_transient(lambda: sweep(rt.context(), rt.router.apply))
         print(" ".join(f"{name}={count}" for name, count in counts.items()))
         return 0
 

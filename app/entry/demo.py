@@ -120,6 +120,8 @@ class Script:
         places = world.policy.roles.places
         self.intake, self.cases, self.watched = places.intake, places.cases, places.watched[0]
         self.decisions = places.decisions
+        # What happens between two steps besides the webhooks (a test lets scheduled sweeps run here).
+        self.between: Callable[[], Awaitable[None]] | None = None
 
     async def step(self, who: str, what: str, action: Callable[[], Awaitable[object]] | None = None,
                    **later: float) -> object:
@@ -127,6 +129,8 @@ class Script:
         self.timeline.emit({"type": "step", "at": self.clock.now.isoformat(), "who": who, "what": what})
         result = await action() if action else None
         await self.world.settle()
+        if self.between is not None:
+            await self.between()
         self.report()
         return result
 
@@ -304,10 +308,17 @@ class Script:
         return login in self.world.state.orgs[self.world.policy.roles.organization].blocks
 
     async def job(self, repo: str, run_id: int, workflow: str, job: str, body: dict | None = None):
-        """The runner's side of one job: its OIDC token from the stand-in, then its one call to the service."""
-        return await run_job(self.world.state, httpx.ASGITransport(app=self.world.sandbox_app),
-                             httpx.ASGITransport(app=self.world.service_app), PUBLIC_URL, repo, run_id, workflow,
-                             job, body)
+        """The runner's side of one job: its OIDC token from the stand-in, then its one call to the service,
+        repeated on a 5xx as the step's `curl --retry 3` does (after the wait the service asked for)."""
+        for attempt in range(4):
+            answer = await run_job(self.world.state, httpx.ASGITransport(app=self.world.sandbox_app),
+                                   httpx.ASGITransport(app=self.world.service_app), PUBLIC_URL, repo, run_id,
+                                   workflow, job, body)
+            if answer.status_code < 500 or attempt == 3:
+                return answer
+            wait = answer.headers.get("retry-after", "")
+            self.clock.advance(seconds=int(wait) if wait.isdigit() else 2 ** attempt)
+        return answer
 
     async def show(self, decision: str) -> None:
         answer = await self.job(self.decisions, self.run_for(decision), "sc-approval.yml", "show",
@@ -428,24 +439,36 @@ def cases_of(world: LocalWorld) -> list:
     return found
 
 
+async def play(out: TextIO, as_json: bool, policy, store, app_slug: str = APP_SLUG, wrap_transport=None,
+               between: Callable[[Script], Awaitable[None]] | None = None):
+    """Run the demo's script against `store`; return the world, its clock and the script, to look at after.
+    `wrap_transport` puts something (a fault injector) between the service's GitHub client and the stand-in;
+    `between(script)` runs after every step (the scheduled sweeps a test lets run while nobody acts)."""
+    clock = Clock(START)
+    sign_in_secret = secrets.token_hex(32)
+    sign_in = SignIn(sign_in_secret, PUBLIC_URL, authorize=lambda r, s: "", exchange=None)
+    box = {}
+    pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parents[2] / ".github" /
+                  "ISSUE_TEMPLATE", sign_in_secret)
+    world = await build_world(policy, store, now=clock, app_slug=app_slug, public_url=PUBLIC_URL,
+                              wrap_transport=wrap_transport,
+                              extra_routes=[*pages.routes(), *result_routes(store),
+                                            *ballot_routes(store, sign_in, clock=clock)])
+    box["ctx"] = lambda: Context.make(world.github, policy, store, world.router.me, clock.now, PUBLIC_URL)
+    script = Script(world, clock, Timeline(out, as_json), sign_in)
+    if between is not None:
+        script.between = lambda: between(script)
+    await script.run()
+    return world, clock, script
+
+
 async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str | None,
                 app_slug: str = APP_SLUG) -> list:
     policy = load_policy(policy_dir)
-    clock = Clock(START)
     with tempfile.TemporaryDirectory() as scratch:
         store = open_store(database_url or f"sqlite:///{scratch}/demo.sqlite3")
         try:
-            sign_in_secret = secrets.token_hex(32)
-            sign_in = SignIn(sign_in_secret, PUBLIC_URL, authorize=lambda r, s: "", exchange=None)
-            box = {}
-            pages = Pages(sign_in, lambda: box["ctx"](), Path(__file__).resolve().parents[2] / ".github" /
-                          "ISSUE_TEMPLATE", sign_in_secret)
-            world = await build_world(policy, store, now=clock, app_slug=app_slug, public_url=PUBLIC_URL,
-                                      extra_routes=[*pages.routes(), *result_routes(store),
-                                                    *ballot_routes(store, sign_in, clock=clock)])
-            box["ctx"] = lambda: Context.make(world.github, policy, store, world.router.me, clock.now, PUBLIC_URL)
-            timeline = Timeline(out, as_json)
-            await Script(world, clock, timeline, sign_in).run()
+            world, _clock, _script = await play(out, as_json, policy, store, app_slug)
             cases = cases_of(world)
             if not as_json:
                 out.write("\nCases at the end:\n")

@@ -46,6 +46,7 @@ from .port import (
     StateReason,
     TeamRole,
     User,
+    WorkflowRun,
 )
 
 # The idempotency marker: an HTML comment GitHub renders invisibly. Keys are plain tokens, and may not
@@ -201,6 +202,16 @@ M_CREATE_DISCUSSION = f"""mutation CreateDiscussion(
     discussion {{ {_DISCUSSION_FIELDS} }}
   }}
 }}"""
+Q_FIND_DISCUSSION = f"""query FindDiscussion($owner: String!, $name: String!, $category: ID) {{
+  repository(owner: $owner, name: $name) {{
+    discussions(first: 50, categoryId: $category, orderBy: {{field: CREATED_AT, direction: DESC}}) {{
+      nodes {{ {_DISCUSSION_FIELDS} body }}
+    }}
+  }}
+}}"""
+Q_FIND_DISCUSSION_COMMENT = """query FindDiscussionComment($id: ID!) {
+  node(id: $id) { ... on Discussion { comments(last: 100) { nodes { id url body } } } }
+}"""
 M_DISCUSSION_COMMENT = """mutation AddDiscussionComment($id: ID!, $body: String!) {
   addDiscussionComment(input: {discussionId: $id, body: $body}) { comment { id url } }
 }"""
@@ -697,6 +708,17 @@ class GitHubAdapter(GitHubPort):
             return None
         return int(response.json()["workflow_run_id"])
 
+    async def workflow_runs(self, repo: str, workflow: str) -> tuple[WorkflowRun, ...]:
+        owner, name = _split(repo)
+        response = await self._call(
+            "actions/list-workflow-runs",
+            lambda: self._gh.rest.actions.async_list_workflow_runs(
+                owner, name, _segment(workflow), event="workflow_dispatch", per_page=PER_PAGE
+            ),
+        )
+        return tuple(WorkflowRun(int(r["id"]), r.get("display_title") or "", _when(r["created_at"]) or self._clock())
+                     for r in response.json().get("workflow_runs", []))
+
     async def get_environment(self, repo: str, name: str) -> Environment:
         owner, repo_name = _split(repo)
         response = await self._call(
@@ -750,6 +772,22 @@ class GitHubAdapter(GitHubPort):
             if c
         )
         return RepoDiscussions(found["id"], categories)
+
+    async def find_discussion(self, repo: str, category_id: str, key: str) -> Discussion | None:
+        owner, name = _split(repo)
+        tag = marker(key)
+        data = await self._graphql("repository.discussions", Q_FIND_DISCUSSION,
+                                   {"owner": owner, "name": name, "category": category_id})
+        nodes = ((data.get("repository") or {}).get("discussions") or {}).get("nodes") or []
+        found = next((d for d in nodes if d and tag in (d.get("body") or "")), None)
+        return parse_discussion(found) if found else None
+
+    async def find_discussion_comment(self, discussion_id: str, key: str) -> DiscussionComment | None:
+        tag = marker(key)
+        data = await self._graphql("node.comments", Q_FIND_DISCUSSION_COMMENT, {"id": discussion_id})
+        nodes = (((data.get("node") or {}).get("comments") or {}).get("nodes")) or []
+        found = next((c for c in nodes if c and tag in (c.get("body") or "")), None)
+        return DiscussionComment(found["id"], found["url"]) if found else None
 
     async def create_discussion(
         self, repo_node_id: str, category_id: str, title: str, body: str

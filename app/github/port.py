@@ -132,6 +132,13 @@ class DiscussionComment:
 
 
 @dataclass(frozen=True)
+class WorkflowRun:
+    id: int
+    display_title: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Activity:
     """Someone's part in some repositories, from GitHub's search: what the context card needs."""
 
@@ -292,6 +299,10 @@ class GitHubPort(abc.ABC):
         """Start a run; its id where GitHub returns it (`return_run_details`; GHES answers 204 without)."""
 
     @abc.abstractmethod
+    async def workflow_runs(self, repo: str, workflow: str) -> tuple[WorkflowRun, ...]:
+        """The workflow's most recent dispatched runs, newest first (one page): to find one already started."""
+
+    @abc.abstractmethod
     async def get_environment(self, repo: str, name: str) -> Environment: ...
 
     @abc.abstractmethod
@@ -318,7 +329,15 @@ class GitHubPort(abc.ABC):
     ) -> Discussion: ...
 
     @abc.abstractmethod
+    async def find_discussion(self, repo: str, category_id: str, key: str) -> Discussion | None:
+        """The newest discussions of the category (one page) searched for the key's marker in the body."""
+
+    @abc.abstractmethod
     async def add_discussion_comment(self, discussion_id: str, body: str) -> DiscussionComment: ...
+
+    @abc.abstractmethod
+    async def find_discussion_comment(self, discussion_id: str, key: str) -> DiscussionComment | None:
+        """The discussion's latest comments (one page) searched for the key's marker."""
 
     @abc.abstractmethod
     async def close_discussion(

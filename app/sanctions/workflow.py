@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TextIO
 
 from app.core.durations import format_duration
-from app.core.events import SCReviewed
 from app.github.errors import GitHubError
 from app.render import when
 from app.sanctions import decision_issue, gate
@@ -85,11 +84,16 @@ async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int 
     roles = RoleBook(desk.github, desk.policy)
     sc_members = await roles.members("steering_council")
     environment: frozenset[str] = frozenset()
+    reviews = ()
     if run_id is not None:
-        environment = gate.environment_approvers(await desk.github.run_reviews(desk.decisions_repo, run_id))
+        reviews = await desk.github.run_reviews(desk.decisions_repo, run_id)
+        environment = gate.environment_approvers(reviews)
     pending = file.case.decision(decision_id)
     if pending is not None and pending.approved_at is None and environment:
-        file = await _record_review(desk, me, file, decision_id, run_id, sorted(environment)[0], roles)
+        login = sorted(environment)[0]
+        # The review's own comment too, so a "shorten 3w" counts the same whichever path records it first.
+        comment = next((r.comment for r in reviews if r.user == login and r.state == "approved"), "") or ""
+        file = await _record_review(desk, me, file, decision_id, run_id, login, comment, roles)
     decision = file.case.decision(decision_id)
     comments = await decision_issue.sc_comments(desk.github, desk.store, desk.policy, decision_id) if decision else ()
     try:
@@ -115,14 +119,14 @@ async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int 
     return OK
 
 
-async def _record_review(desk: Desk, me: Identity, file, decision_id: str, run_id: int, login: str,
+async def _record_review(desk: Desk, me: Identity, file, decision_id: str, run_id: int, login: str, comment: str,
                          roles: RoleBook):
     from app.service.context import Context
-    from app.service.router import Router
+    from app.service.router import Router, review_event
 
     router = Router(desk.github, desk.policy, desk.store, me, now=lambda: desk.now)
     ctx = Context.make(desk.github, desk.policy, desk.store, me, desk.now)
-    event = SCReviewed(f"run:{run_id}:{decision_id}", await roles.actor(login), decision_id, True)
+    event = review_event(f"run:{run_id}:{decision_id}", await roles.actor(login), decision_id, True, comment)
     await router.apply(ctx, file, event)
     return await case_file(desk, me, decision_id)
 

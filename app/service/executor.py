@@ -19,6 +19,7 @@ from app.sanctions.effects import apply_effect, lift_effect
 from app.service import timeouts
 from app.service.cards import post_card
 from app.service.casefile import CaseFile, Identity
+from app.service.once import remember
 from app.service.roles import RoleBook
 
 log = logging.getLogger("conduct.executor")
@@ -50,16 +51,25 @@ class Executor:
         """Apply effects in order. A key already completed is skipped, so a resumed delivery never
         repeats a comment or a dispatch; a failure releases its key and stops, to be retried whole."""
         for effect in effects:
+            tried = f"tried:{effect.key}"
             if not self.store.claim_effect(effect.key):
                 if self.store.effect_result(effect.key) is not None:
                     continue  # done before
                 if not self.store.reclaim_stale_effect(effect.key, self.clock(), STALE_CLAIM):
                     continue  # another worker is doing it right now
-                # A worker died holding this key: it may or may not have posted. Look before acting.
-                landed = await self._landed(file, effect)
+                # A worker died holding this key: it may or may not have acted. Look before acting.
+                landed = await self._landed(file, effect, self.store.effect_result(tried))
                 if landed is not None:
                     self.store.complete_effect(effect.key, landed)
                     continue
+            elif self.store.effect_result(tried) is not None:
+                # An earlier attempt failed in a way that may have acted (GitHub acted, then answered 5xx).
+                landed = await self._landed(file, effect, self.store.effect_result(tried))
+                if landed is not None:
+                    self.store.complete_effect(effect.key, landed)
+                    continue
+            # The intent, recorded before acting: a retry of a create that may have landed looks first.
+            remember(self.store, tried, self.clock().isoformat())
             try:
                 result = await self.apply(file, effect)
             except BaseException:
@@ -68,9 +78,13 @@ class Executor:
             self.store.complete_effect(effect.key, result)
             log.info("effect done case=%s type=%s", file.case.code, type(effect).__name__)
 
-    async def _landed(self, file: CaseFile, effect: fx.Effect) -> str | None:
-        """For a post: the comment's id if it is on GitHub already (found by its marker). Other effects
-        are safe to repeat (labels, assignees, reactions), or guarded by their own ledger (sanctions)."""
+    async def _landed(self, file: CaseFile, effect: fx.Effect, tried_at: str | None) -> str | None:
+        """For a post: the comment's id if it is on GitHub already (found by its marker); for a dispatch,
+        a run of the workflow for the same decision or case started since the first try. Other effects
+        are safe to repeat (labels, assignees; a second identical reaction is GitHub's no-op), or guarded
+        by their own ledger (sanctions)."""
+        if isinstance(effect, fx.Dispatch):
+            return await self._dispatched(file, effect, tried_at)
         if isinstance(effect, fx.MessageParty) or (isinstance(effect, fx.Post) and effect.where != "thread"):
             found = await self.github.find_comment(file.repo, file.number, effect.key)
         elif isinstance(effect, fx.Post) and thread_of(file.case.thread or ""):
@@ -79,6 +93,18 @@ class Executor:
         else:
             return None
         return str(found.id) if found is not None else None
+
+    async def _dispatched(self, file: CaseFile, effect: fx.Dispatch, tried_at: str | None) -> str | None:
+        # The run's title (the workflow's run-name) carries the decision id or the case code.
+        which = effect.inputs.get("decision") or effect.inputs.get("case")
+        if not which or tried_at is None:
+            return None
+        # A few minutes of slack for the difference between the service's clock and GitHub's.
+        since = datetime.fromisoformat(tried_at) - timedelta(minutes=5)
+        for run in await self.github.workflow_runs(file.repo, effect.workflow):
+            if run.created_at >= since and which in run.display_title.split():
+                return f"dispatched as run {run.id}"
+        return None
 
     async def apply(self, file: CaseFile, effect: fx.Effect) -> str:
         if isinstance(effect, fx.SetStage):

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from app.core.stages import Stage
+from app.github.adapter import with_marker
 from app.polls.ids import to_slug
 from app.polls.opening import CannotOpen, open_poll
 from app.render import render
@@ -55,12 +56,17 @@ async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply)
         raise SetupError(f"{place.repo} has no discussion category {place.category!r}: create it under "
                          "Discussions → Categories (conduct setup --check lists what is missing)")
 
+    key = f"discussion:{opened.poll_id}"
+
     async def post() -> str:
-        discussion = await ctx.github.create_discussion(found.repo_node_id, category.node_id, opened.title,
-                                                        opened.body)
+        # Looked for first: an earlier attempt may have created it and then lost GitHub's answer.
+        discussion = await ctx.github.find_discussion(place.repo, category.node_id, key)
+        if discussion is None:
+            discussion = await ctx.github.create_discussion(found.repo_node_id, category.node_id, opened.title,
+                                                            with_marker(opened.body, key))
         return json.dumps({"id": discussion.node_id, "url": discussion.url})
 
-    await once(ctx.store, f"discussion:{opened.poll_id}", post, busy="raise")
+    await once(ctx.store, key, post, busy="raise")
     await apply(ctx, file, opened.event)
     log.info("poll opened case=%s poll=%s", code, opened.poll_id)
     return opened.poll_id
@@ -107,13 +113,18 @@ async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
         body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": None,
                                             "result_url": url})
 
+    key = f"poll-published:{poll_id}"
+
     async def comment() -> str:
-        return (await ctx.github.add_discussion_comment(discussion["id"], body)).url
+        found = await ctx.github.find_discussion_comment(discussion["id"], key)
+        if found is not None:
+            return found.url  # posted by an attempt whose answer was lost
+        return (await ctx.github.add_discussion_comment(discussion["id"], with_marker(body, key))).url
 
     async def close() -> str:
         await ctx.github.close_discussion(discussion["id"], "RESOLVED")
         await ctx.github.lock(discussion["id"], "resolved")
         return ctx.now.isoformat()  # when it closed: the cooling-off period runs from here
 
-    await once(ctx.store, f"poll-published:{poll_id}", comment, busy="raise")
+    await once(ctx.store, key, comment, busy="raise")
     await once(ctx.store, f"poll-discussion-closed:{poll_id}", close, busy="raise")

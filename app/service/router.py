@@ -36,6 +36,13 @@ _SHORTEN = re.compile(r"\bshorten\s+([1-9][0-9]{0,4}[hdw])\b", re.IGNORECASE)
 NUDGES = ("calm", "summarize", "agree-to-disagree")
 
 
+def review_event(event_id: str, actor, decision: str, approved: bool, comment: str) -> SCReviewed:
+    """The SC's review as the core's event, whichever path saw it first (the webhook or the approval job):
+    "shorten 2w" in the review's comment shortens the sanction (never lengthens: the core checks)."""
+    found = _SHORTEN.search(comment)
+    return SCReviewed(event_id, actor, decision, approved, comment, parse_duration(found.group(1)) if found else None)
+
+
 class Router:
     """The worker's handler: one delivery in, its effects carried out through the port."""
 
@@ -219,11 +226,7 @@ class Router:
             return  # the approval job recorded this review first (or it is not ours): nothing to add
         reviewer = payload.approver or payload.sender
         actor = await ctx.roles.actor(reviewer.login)
-        comment = payload.comment or ""
-        # "shorten 2w" in the review's comment shortens the sanction (never lengthens: the core checks).
-        found = _SHORTEN.search(comment)
-        shorten = parse_duration(found.group(1)) if found else None
-        event = SCReviewed(delivery_id, actor, decision, payload.action == "approved", comment, shorten)
+        event = review_event(delivery_id, actor, decision, payload.action == "approved", payload.comment or "")
         await self.apply(ctx, file, event)
 
     async def find_case(self, ctx: Context, code: str) -> int | None:

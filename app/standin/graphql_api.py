@@ -75,6 +75,23 @@ def repo_obj(ctx: Ctx, repo: Repo) -> dict:
             "pageInfo": _page_info(len(items) < len(repo.categories)),
         }
 
+    def discussions(_info, first=None, last=None, categoryId=None, orderBy=None, states=None, **_kw):  # noqa: N803
+        if first is None and last is None:
+            raise GqlError("MISSING_PAGINATION_BOUNDARIES", "You must provide a `first` or `last` value to "
+                           "properly paginate the `discussions` connection.")
+        if (first or 0) > 100 or (last or 0) > 100:
+            raise GqlError("EXCESSIVE_PAGINATION", "Requesting more than 100 records on the `discussions` "
+                           "connection exceeds the `first` limit of 100 records.")
+        items = [d for d in repo.discussions.values()
+                 if (categoryId is None or _category_node(repo, d) == categoryId)
+                 and (not states or ("CLOSED" if d.state == "closed" else "OPEN") in states)]
+        order = orderBy or {"field": "UPDATED_AT", "direction": "DESC"}
+        items.sort(key=lambda d: (d.created_at if order["field"] == "CREATED_AT" else d.updated_at, d.id),
+                   reverse=order["direction"] == "DESC")
+        chunk = items[:first] if first is not None else items[-last:]
+        return {"nodes": [discussion_obj(ctx, repo, d) for d in chunk], "totalCount": len(items),
+                "pageInfo": _page_info(len(chunk) < len(items))}
+
     def discussion(_info, number):
         found = repo.discussions.get(number)
         if found is None:
@@ -96,6 +113,7 @@ def repo_obj(ctx: Ctx, repo: Repo) -> dict:
         "url": f"{ctx.base.web}/{repo.full_name}",
         "isPrivate": repo.private,
         "discussionCategories": categories,
+        "discussions": discussions,
         "discussion": discussion,
         "issue": issue,
     }
@@ -152,8 +170,21 @@ def category_obj(c) -> dict:
     }
 
 
+def _category_node(repo: Repo, d: Discussion) -> str:
+    return next(c.node_id for c in repo.categories if c.id == d.category_id)
+
+
 def discussion_obj(ctx: Ctx, repo: Repo, d: Discussion) -> dict:
     cat = next(c for c in repo.categories if c.id == d.category_id)
+
+    def comments(_info, first=None, last=None, **_kw):
+        if first is None and last is None:
+            raise GqlError("MISSING_PAGINATION_BOUNDARIES", "You must provide a `first` or `last` value to "
+                           "properly paginate the `comments` connection.")
+        chunk = d.comments[:first] if first is not None else d.comments[-last:]
+        return {"nodes": [discussion_comment_obj(ctx, repo, d, c) for c in chunk], "totalCount": len(d.comments),
+                "pageInfo": _page_info(len(chunk) < len(d.comments))}
+
     return {
         "__typename": "Discussion",
         "id": d.node_id,
@@ -168,6 +199,7 @@ def discussion_obj(ctx: Ctx, repo: Repo, d: Discussion) -> dict:
         "locked": d.locked,
         "activeLockReason": GQL_LOCK.get(d.lock_reason or ""),
         "category": category_obj(cat),
+        "comments": comments,
         "createdAt": iso(d.created_at),
         "updatedAt": iso(d.updated_at),
         "repository": lambda _info: repo_obj(ctx, repo),

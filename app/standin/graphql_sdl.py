@@ -29,6 +29,14 @@ enum DiscussionCloseReason { DUPLICATE OUTDATED RESOLVED }
 enum DiscussionStateReason { DUPLICATE OUTDATED REOPENED RESOLVED }
 enum ReportedContentClassifiers { ABUSE DUPLICATE OFF_TOPIC OUTDATED RESOLVED SPAM }
 enum IssueState { CLOSED OPEN }
+enum OrderDirection { ASC DESC }
+enum DiscussionOrderField { CREATED_AT UPDATED_AT }
+enum DiscussionState { CLOSED OPEN }
+
+input DiscussionOrder {
+  direction: OrderDirection!
+  field: DiscussionOrderField!
+}
 
 type User implements Actor & Node {
   databaseId: Int
@@ -61,6 +69,16 @@ type Repository implements Node {
     first: Int
     last: Int
   ): DiscussionCategoryConnection!
+  discussions(
+    after: String
+    answered: Boolean = null
+    before: String
+    categoryId: ID = null
+    first: Int
+    last: Int
+    orderBy: DiscussionOrder = {field: UPDATED_AT, direction: DESC}
+    states: [DiscussionState!] = []
+  ): DiscussionConnection!
   id: ID!
   isPrivate: Boolean!
   issue(number: Int!): Issue
@@ -96,6 +114,18 @@ type DiscussionCategoryConnection {
   totalCount: Int!
 }
 
+type DiscussionConnection {
+  nodes: [Discussion]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type DiscussionCommentConnection {
+  nodes: [DiscussionComment]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
 type DiscussionCategory implements Node {
   description: String
   emoji: String!
@@ -112,6 +142,7 @@ type Discussion implements Lockable & Node {
   category: DiscussionCategory!
   closed: Boolean!
   closedAt: DateTime
+  comments(after: String, before: String, first: Int, last: Int): DiscussionCommentConnection!
   createdAt: DateTime!
   databaseId: Int
   id: ID!

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.core.policy import Policy
+from app.github.errors import RateLimited, Unavailable
 from app.polls.opening import CannotOpen
 from app.sanctions import runs
 from app.sanctions.desk import Desk
@@ -73,6 +74,11 @@ class WorkflowCalls:
                 return _error(503, str(refusal), {"Retry-After": "30"})
             except Refusal as refusal:
                 return _error(refusal.status, str(refusal))
+            except (Unavailable, RateLimited) as error:
+                # GitHub is briefly down or asked us to wait: the step's `curl --retry` calls again, and
+                # everything already done is keyed, so the next call does only what is left.
+                log.info("workflow call deferred path=%s error=%s", request.url.path, type(error).__name__)
+                return _error(503, f"GitHub answered {type(error).__name__}; call again", {"Retry-After": "5"})
         return endpoint
 
     async def _caller(self, request: Request, expect: Expect):

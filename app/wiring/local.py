@@ -194,7 +194,9 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
                                 event_hooks={"request": [request_hook]} if request_hook else None)
     client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
     login = await app_bot_login(APP_ID, private_key, API, app_options)
-    github = GitHubAdapter(client, installation_id=INSTALLATION_ID, bot_login=login)
+    # The adapter reads the world's clock too: a rate limit's "retry at" must be in the time the worker
+    # and the stand-in keep, or a simulated week would wait for a real minute (or the other way round).
+    github = GitHubAdapter(client, clock=now, installation_id=INSTALLATION_ID, bot_login=login)
     router = Router(github, policy, store, Identity(APP_ID, login), now=now, public_url=public_url, mailer=mailer)
     calls = workflow_calls(policy, store, github, router, now, public_url, options.transport)
     service_app = create_service(secret=webhook_secret, store=store, handle=router,
