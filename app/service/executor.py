@@ -101,10 +101,15 @@ class Executor:
             return None
         # A few minutes of slack for the difference between the service's clock and GitHub's.
         since = datetime.fromisoformat(tried_at) - timedelta(minutes=5)
-        for run in await self.github.workflow_runs(file.repo, effect.workflow):
+        for run in await self.github.workflow_runs(self._workflow_repo(file, effect), effect.workflow):
             if run.created_at >= since and which in run.display_title.split():
-                return f"dispatched as run {run.id}"
+                if effect.inputs.get("decision"):
+                    runs.record(self.store, effect.inputs["decision"], run.id)
+                return f"run:{run.id}"
         return None
+
+    def _workflow_repo(self, file: CaseFile, effect: fx.Dispatch) -> str:
+        return self.roles.policy.roles.places.decisions if effect.place == "decisions" else file.repo
 
     async def apply(self, file: CaseFile, effect: fx.Effect) -> str:
         if isinstance(effect, fx.SetStage):
@@ -158,13 +163,12 @@ class Executor:
     async def _dispatch(self, file: CaseFile, effect: fx.Dispatch) -> str:
         """Start the workflow where it lives; an approval run is bound to its decision by the run's id, so
         the apply call's OIDC token can be matched to it (and no other run can apply the decision)."""
-        places = self.roles.policy.roles.places
-        repo = places.decisions if effect.place == "decisions" else file.repo
         decision = effect.inputs.get("decision")
         if decision and effect.place == "decisions":
             # The SC reads the decision there, never the case: its issue comes first, the run refers to it.
             await decision_issue.open_once(self.github, self.store, self.roles.policy, file.case, decision)
-        run_id = await self.github.dispatch_workflow(repo, effect.workflow, self.workflow_ref, effect.inputs)
+        run_id = await self.github.dispatch_workflow(self._workflow_repo(file, effect), effect.workflow,
+                                                     self.workflow_ref, effect.inputs)
         if run_id is None:
             return "dispatched"
         if decision:
