@@ -287,3 +287,94 @@ def test_setup_check_on_the_stand_in_org_lists_the_places_and_roles(store):
     assert any(f"access {DECISIONS} team steering-council: read" in line for line in ok), lines
     assert any(f"repo {DECISIONS}: private" in line for line in ok), lines
     assert any(f"environment {DECISIONS} steering-council" in line for line in lines), lines
+
+
+def test_a_mediator_with_triage_cannot_run_a_workflow_by_hand(store):
+    async def story():
+        world = await world_for(store, Clock())
+        try:
+            await world.as_user("mediator-1").dispatch_workflow(CASES, "poll-open.yml", "main", {"case": "C-2026-001"})
+        except Exception as refusal:
+            return world, type(refusal).__name__
+        return world, None
+
+    world, refused = run(story())
+    assert refused == "Forbidden" and not world.state.repo(CASES).runs
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_workflow_steps_run_for_real_with_curl_against_served_github_and_service(store):
+    """The jobs' own bash, with real curl and jq, against the stand-in and the service on real ports: the
+    token from the runner's URL, the JWKS fetched over HTTP by the service, one call per job."""
+    import asyncio
+    import os
+
+    import uvicorn
+    import yaml
+    from starlette.applications import Starlette
+
+    from app.service.context import Context
+    from app.web.oidc import Verifier, json_getter
+    from app.web.workflow_calls import WorkflowCalls
+    from app.wiring.runner import WORKFLOWS
+
+    github_port, service_port = _port(), _port()
+    github_url, service_url = f"http://127.0.0.1:{github_port}", f"http://127.0.0.1:{service_port}"
+
+    async def step(world, repo, run_id, workflow, job, inputs):
+        spec = yaml.safe_load((WORKFLOWS / workflow).read_text())["jobs"][job]
+        (call,) = spec["steps"]
+        values = start_job(world.state, repo, run_id, job, spec.get("environment"), base=github_url)
+        env = {"PATH": os.environ["PATH"], **values, **{k: v for k, v in call["env"].items() if "${{" not in v},
+               "CONDUCT_SERVICE_URL": service_url, "GITHUB_STEP_SUMMARY": os.devnull, **inputs}
+        shell = await asyncio.create_subprocess_exec("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                                                     call["run"], env=env, stdout=asyncio.subprocess.PIPE,
+                                                     stderr=asyncio.subprocess.PIPE)
+        out, err = await shell.communicate()
+        await world.settle()
+        return shell.returncode, out.decode(), err.decode()
+
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        calls = WorkflowCalls(Verifier(service_url, json_getter(), issuer=f"{github_url}/_services/token"),
+                              world.policy,
+                              lambda: Context.make(world.github, world.policy, world.store, world.router.me,
+                                                   world.now(), service_url),
+                              world.router.apply, service_url)
+        servers = [uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+                   for app, port in ((world.sandbox_app, github_port), (Starlette(routes=calls.routes()),
+                                                                          service_port))]
+        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        while not all(server.started for server in servers):
+            await asyncio.sleep(0.05)
+        try:
+            sweep_run = world.state.schedule_run(CASES, "sweep.yml")
+            swept = await step(world, CASES, sweep_run, "sweep.yml", "sweep", {})
+            shown = await step(world, DECISIONS, run_id, "sc-approval.yml", "show", {"DECISION": decision})
+            await review(world, run_id)
+            applied = await step(world, DECISIONS, run_id, "sc-approval.yml", "apply", {"DECISION": decision})
+            unreachable = await step(world, DECISIONS, run_id, "sc-approval.yml", "show",
+                                {"DECISION": decision, "CONDUCT_SERVICE_URL": "http://127.0.0.1:1"})
+        finally:
+            for server in servers:
+                server.should_exit = True
+            await asyncio.gather(*tasks)
+        return world, swept, shown, applied, unreachable
+
+    world, swept, shown, applied, unreachable = run(story())
+    assert swept[0] == 0 and '"ticked"' in swept[1], swept
+    assert shown[0] == 0 and decision_in(shown[1]), shown
+    assert applied[0] == 0 and "applied" in applied[1], applied
+    assert unreachable[0] != 0, "a call that cannot reach the service fails the job"
+    assert SUBJECT in org(world).blocks
+
+
+def decision_in(text: str) -> bool:
+    return "## Decision C-2026-001-d1" in text and "temporary-ban" in text

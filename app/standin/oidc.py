@@ -59,7 +59,7 @@ def _b64(number: int) -> str:
 
 
 def start_job(state: SandboxState, repo: str, run_id: int, job: str, environment: str | None = None,
-              id_token: bool = True) -> dict[str, str]:
+              id_token: bool = True, base: str | None = None) -> dict[str, str]:
     """What a runner puts in a job's environment. A job bound to an environment with required reviewers
     starts only once the run is approved, as on GitHub; without `id-token: write` there is no token URL."""
     target = state.repo(repo)
@@ -71,7 +71,7 @@ def start_job(state: SandboxState, repo: str, run_id: int, job: str, environment
         if run.status != "in_progress" or not any(r["environment"] == environment and r["state"] == "approved"
                                                   for r in run.reviews):
             raise SandboxError(f"job {job} waits for a review of {environment}")
-    base = state.base_url
+    base = (base or state.base_url).rstrip("/")
     values = {"GITHUB_REPOSITORY": repo, "GITHUB_RUN_ID": str(run.id), "GITHUB_JOB": job,
               "GITHUB_SERVER_URL": base, "GITHUB_REF": f"refs/heads/{run.head_branch}"}
     if id_token:

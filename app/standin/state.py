@@ -407,6 +407,21 @@ class SandboxState:
         target = self.orgs.get(org)
         return target is not None and target.members.get(grant.login) == "admin"
 
+    def can_write(self, grant: Grant, repo: Repo) -> bool:
+        """Push and dispatch workflows: write or more directly, through a team, as owner; or the installation."""
+        if grant.kind == "installation":
+            inst = self.installations.get(grant.installation_id or -1)
+            return inst is not None and inst.account == repo.owner
+        strong = ("write", "maintain", "admin", "push")
+        org = self.orgs.get(repo.owner)
+        if repo.collaborators.get(grant.login) in strong or grant.login == repo.owner:
+            return True
+        if org is None or grant.login not in org.members:
+            return False
+        return (org.members[grant.login] == "admin" or org.base_permission in strong
+                or any(repo.team_access.get(slug) in strong for slug, team in org.teams.items()
+                       if grant.login in team.members))
+
     def can_triage(self, grant: Grant, repo: Repo) -> bool:
         """Label, lock, close others' issues: the owning org's members or its installation."""
         if grant.kind == "installation":
