@@ -74,6 +74,7 @@ class Case(Frozen):
     acknowledged_at: datetime | None = None
     reporter: str | None = None
     thread: str | None = None
+    venue: str | None = None  # a signal's venue: an issue comment, a review comment, a review, a discussion
     parties: tuple[str, ...] = ()
     mediators: tuple[str, ...] = ()
     recused: tuple[str, ...] = ()

@@ -75,7 +75,7 @@ def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) ->
     due = now + policy.process.acknowledge_within
     case = Case(
         code=code, channel=event.channel, opened_at=now, acknowledge_by=due, reporter=event.reporter,
-        thread=event.thread, parties=tuple(dict.fromkeys((event.reporter, *event.about))),
+        thread=event.thread, venue=event.venue, parties=tuple(dict.fromkeys((event.reporter, *event.about))),
         history=(Entry(at=now, actor=event.reporter, kind="opened", target=Stage.INTAKE, detail=event.channel),),
     )
     out = _Builder(code, event.id)

@@ -30,6 +30,8 @@ class HelpRequested:
     reporter: str
     thread: str | None = None
     about: tuple[str, ...] = ()
+    # For a signal: where it was written ("issue-comment", "review-comment", "review", "discussion-comment").
+    venue: str | None = None
 
 
 @dataclass(frozen=True)

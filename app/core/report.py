@@ -50,6 +50,7 @@ from app.core.stages import Stage
 #    be subtracted from each other; reports should be published for a fixed grid of periods only.
 
 CHANNELS = ("form", "issue", "signal")
+RECORDS_ONLY = ("block",)  # cases that are records, not help requests
 NO_DECISION = "no-decision"  # the same outcome name the decision core uses
 OUTCOMES = ("resolved", "sanction", "no-action", "open")  # the chart's segments, bottom to top
 SWEEP_GRACE = timedelta(hours=1)  # a lift counts as on time within one sweep interval of its end
@@ -145,7 +146,8 @@ def _lifted_on_time(case: Case, entry: Entry) -> bool:
 def period_values(cases: Sequence[Case], policy: Policy, start: date, end: date) -> dict[str, int]:
     """Every count of the period [start, end), true values (never rendered as such), keyed by cell id."""
     s, e = _moment(start), _moment(end)
-    opened = [c for c in cases if s <= c.opened_at < e]
+    # A block made by hand is put on record as a case, but nobody asked for help: it is not a request.
+    opened = [c for c in cases if s <= c.opened_at < e and c.channel not in RECORDS_ONLY]
     values: dict[str, int] = {"received": len(opened)}
     for channel in CHANNELS:
         values[f"received.{channel}"] = sum(c.channel == channel for c in opened)

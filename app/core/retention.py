@@ -113,6 +113,6 @@ def tombstone(case: Case, now: datetime) -> Case:
     history = tuple(e.model_copy(update={"actor": "", "detail": ""}) for e in case.history if e.target is not None)
     decisions = tuple(d.model_copy(update={"subject": "", "approved_by": (), "totals": {}})
                       for d in case.decisions if d.approved_at is not None)
-    return Case(code=case.code, stage=case.stage, channel=case.channel, opened_at=case.opened_at,
+    return Case(code=case.code, stage=case.stage, channel=case.channel, venue=case.venue, opened_at=case.opened_at,
                 acknowledge_by=case.acknowledge_by, acknowledged_at=case.acknowledged_at, polls=case.polls,
                 decisions=decisions, history=history, forgotten_at=now, outcome=outcome_words(case))

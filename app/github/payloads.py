@@ -87,6 +87,52 @@ class IssueCommentEvent(Envelope):
     changes: Changes | None = None
 
 
+class PullRequest(Lenient):
+    number: int
+    node_id: str = ""
+    html_url: str = ""
+    title: str = ""
+    user: User | None = None
+
+
+class Discussion(Lenient):
+    number: int
+    node_id: str = ""
+    html_url: str = ""
+    title: str = ""
+    body: str | None = None
+    user: User | None = None
+
+
+class ReviewCommentEvent(Envelope):
+    """`pull_request_review_comment`: an inline comment on a pull request's diff."""
+
+    comment: Comment
+    pull_request: PullRequest
+    changes: Changes | None = None
+
+
+class ReviewEvent(Envelope):
+    """`pull_request_review`: a submitted review; its body is the venue."""
+
+    review: Comment
+    pull_request: PullRequest
+    changes: Changes | None = None
+
+
+class DiscussionCommentEvent(Envelope):
+    comment: Comment
+    discussion: Discussion
+    changes: Changes | None = None
+
+
+class OrgBlockEvent(Envelope):
+    """`org_block`: someone blocked or unblocked a user for the whole organisation (no repository)."""
+
+    blocked_user: User
+    organization: User | None = None
+
+
 class WorkflowRun(Lenient):
     id: int
     name: str | None = None
@@ -112,6 +158,10 @@ MODELS: dict[str, type[Envelope]] = {
     "issue_comment": IssueCommentEvent,
     "deployment_review": DeploymentReviewEvent,
     "workflow_run": WorkflowRunEvent,
+    "pull_request_review_comment": ReviewCommentEvent,
+    "pull_request_review": ReviewEvent,
+    "discussion_comment": DiscussionCommentEvent,
+    "org_block": OrgBlockEvent,
 }
 
 

@@ -58,6 +58,7 @@ REST: Mapping[str, Need] = {
     "issues/get-comment": _r("issues"),
     "issues/create-comment": _w("issues"),
     "issues/update-comment": _w("issues"),
+    "issues/delete-comment": _w("issues"),
     "issues/add-labels": _w("issues"),
     "issues/set-labels": _w("issues"),
     "issues/remove-label": _w("issues"),
@@ -158,6 +159,11 @@ EVENT_PERMISSION: Mapping[str, str] = {
     "workflow_run": "actions",
     "discussion": "discussions",
     "discussion_comment": "discussions",
+    # "Webhook events and payloads": pull_request_review(_comment) need "Pull requests"; org_block needs the
+    # organization "Administration" permission.
+    "pull_request_review": "pull_requests",
+    "pull_request_review_comment": "pull_requests",
+    "org_block": "organization_administration",
 }
 
 

@@ -9,7 +9,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from app.core.durations import format_duration, spoken_duration
 from app.core.neutralise import inert_markers
 
-CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal"}
+CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal",
+                 "block": "block made by hand"}
 
 
 def when(value: datetime) -> str:

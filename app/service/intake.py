@@ -102,17 +102,26 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
     return await open_private_case(ctx, source, request, once_confirmed=redact)
 
 
-async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment, text: str) -> CaseFile:
-    """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is hidden."""
-    source = f"signal:{repo}:{comment.id}"
+async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment, text: str,
+                      venue: str = "issue-comment",
+                      answer: Callable[[str, str], Awaitable[object]] | None = None) -> CaseFile:
+    """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is hidden.
+
+    `venue` says where it was written: an issue or pull request conversation comment, an inline review
+    comment, a review's body or a discussion comment; each is minimized the same way, and the person is
+    answered in the same conversation (`answer(body, key)`; by default a comment on the issue or PR)."""
+    source = f"signal:{repo}:{comment.id}" if venue == "issue-comment" else f"signal:{repo}:{venue}:{comment.id}"
     reporter = comment.user.login if comment.user else "ghost"
-    request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url)
+    request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url, venue=venue)
+
+    async def post_answer(body: str, key: str) -> object:
+        return await ctx.github.create_comment(repo, issue.number, body, key=key)
 
     async def hide(file: CaseFile) -> None:
         async def minimize_and_answer() -> None:
             await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
             ack = render("acknowledge-signal.md.j2", {"reporter": reporter, "due": file.case.acknowledge_by})
-            await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
+            await (answer or post_answer)(ack, f"{source}:ack")
 
         await once(ctx.store, f"{source}:hide", minimize_and_answer)
 

@@ -16,15 +16,19 @@ from app.core.stages import IllegalStep
 from app.core.state_block import StateUnreadable, decode
 from app.github.payloads import (
     DeploymentReviewEvent,
+    DiscussionCommentEvent,
     IssueCommentEvent,
     IssuesEvent,
+    OrgBlockEvent,
+    ReviewCommentEvent,
+    ReviewEvent,
     parse_payload,
 )
 from app.github.port import GitHubPort
 from app.notices.mailer import Mailer
 from app.render import render
 from app.sanctions import decision_issue
-from app.service import casefile, intake, submissions
+from app.service import casefile, intake, submissions, venues
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
 from app.service.executor import finish_close
@@ -61,7 +65,8 @@ class Router:
                                    thread=form["thread"])
             return
         payload = parse_payload(delivery.event, json.loads(delivery.payload))
-        if payload is None or (payload.repository is None and not isinstance(payload, DeploymentReviewEvent)):
+        if payload is None or (payload.repository is None
+                               and not isinstance(payload, DeploymentReviewEvent | OrgBlockEvent)):
             return
         ctx = Context.make(self.github, self.policy, self.store, self.me, self.now(), self.public_url, self.mailer)
         places = self.policy.roles.places
@@ -76,6 +81,11 @@ class Router:
             await self._decision_comment(ctx, delivery.delivery_id, payload)
         elif isinstance(payload, IssueCommentEvent) and repo in places.watched:
             await self._thread_comment(ctx, delivery.delivery_id, repo, payload)
+        elif isinstance(payload, ReviewCommentEvent | ReviewEvent | DiscussionCommentEvent) and repo in places.watched:
+            await venues.help_in_venue(ctx, delivery.delivery_id, repo, payload)
+        elif isinstance(payload, OrgBlockEvent):
+            if payload.organization is None or payload.organization.login == self.policy.roles.organization:
+                await venues.block_on_record(ctx, delivery.delivery_id, payload)
         elif isinstance(payload, IssuesEvent) and repo == places.cases and payload.action == "labeled":
             if payload.label and payload.label.name.startswith("stage: "):
                 actor = await ctx.roles.actor(payload.sender.login)

@@ -10,7 +10,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
-from . import auth, control, graphql_api, oidc, rest_actions, rest_admin, rest_issues, rest_orgs, rest_search
+from . import (
+    auth,
+    control,
+    graphql_api,
+    oidc,
+    rest_actions,
+    rest_admin,
+    rest_issues,
+    rest_orgs,
+    rest_pulls,
+    rest_search,
+)
 from .edge import Edge
 from .http import GitHubError
 from .state import SandboxState
@@ -48,6 +59,7 @@ def create_app(
     api = [
         *auth.api_routes,
         *rest_issues.routes,
+        *rest_pulls.routes,
         *rest_orgs.routes,
         *rest_search.routes,
         *rest_admin.routes,  # before the Actions routes: it wraps their environment route

@@ -44,6 +44,18 @@ def comment_json(state: World, b: Base, repo: Repo, comment: Comment) -> dict:
     return shapes.comment(b, state.users, repo, comment, association(state, repo, comment.user))
 
 
+def discussion_comment_json(state: World, b: Base, repo: Repo, disc: Discussion, comment) -> dict:
+    """A discussion comment as the `discussion_comment` webhook carries it."""
+    return {"id": comment.id, "node_id": comment.node_id, "body": comment.body, "parent_id": None,
+            "discussion_id": disc.id, "user": shapes.user(b, state.users[comment.user]),
+            "html_url": f"{b.web}/{repo.full_name}/discussions/{disc.number}#discussioncomment-{comment.id}",
+            "repository_url": f"{b.api}/repos/{repo.full_name}", "child_comment_count": 0,
+            "author_association": association(state, repo, comment.user),
+            "reactions": shapes.reactions(f"{b.api}/repos/{repo.full_name}/discussions/comments/{comment.id}/reactions",
+                                          []),
+            "created_at": iso(comment.created_at), "updated_at": iso(comment.created_at)}
+
+
 def discussion_json(state: World, b: Base, repo: Repo, disc: Discussion) -> dict:
     return shapes.discussion(b, state.users, repo, disc, association(state, repo, disc.user))
 
@@ -53,6 +65,8 @@ def discussion_json(state: World, b: Base, repo: Repo, disc: Discussion) -> dict
 EVENT_PERMISSION = {
     "issues": "issues", "issue_comment": "issues", "discussion": "discussions",
     "discussion_comment": "discussions", "workflow_run": "actions", "deployment_review": "deployments",
+    "pull_request_review": "pull_requests", "pull_request_review_comment": "pull_requests",
+    "org_block": "organization_administration",
 }
 
 
@@ -78,6 +92,19 @@ def emit(
     payload["repository"] = repository(state, b, repo)
     if repo.owner in state.orgs:
         payload["organization"] = shapes.org(b, state.orgs[repo.owner])
+    payload["sender"] = shapes.user(b, state.users[sender])
+    if inst is not None:
+        payload["installation"] = {"id": inst.id, "node_id": node_id("IntegrationInstallation", inst.id)}
+    state.webhooks.emit(event, payload)
+
+
+def emit_org(state: World, b: Base, event: str, action: str, org: str, sender: str, **body) -> None:
+    """Send an organisation-level event (no repository in it), such as `org_block`."""
+    inst = state.installation_for(org)
+    if not delivered(inst, event):
+        return
+    payload: dict = {"action": action} | body
+    payload["organization"] = shapes.org(b, state.orgs[org])
     payload["sender"] = shapes.user(b, state.users[sender])
     if inst is not None:
         payload["installation"] = {"id": inst.id, "node_id": node_id("IntegrationInstallation", inst.id)}

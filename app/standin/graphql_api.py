@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import shapes
-from .events import discussion_json, emit, issue_json
+from .events import discussion_comment_json, discussion_json, emit, issue_json
 from .graphql_sdl import SDL
 from .http import Ctx, GitHubError, context
 from .ids import iso, node_id, parse_node_id
@@ -281,6 +281,9 @@ def _lookup(ctx: Ctx, global_id: str):
     elif kind == "IssueComment":
         hit = state.find_comment(number)
         found = (kind, hit[0], hit[2]) if hit else None
+    elif kind in ("PullRequestReviewComment", "PullRequestReview"):
+        hit = state.find_review_item(number)
+        found = (kind, hit[0], hit[1]) if hit else None
     elif kind in ("User", "Bot"):
         user = next((u for u in state.users.values() if u.id == number), None)
         found = (kind, None, user) if user else None
@@ -374,6 +377,9 @@ def add_discussion_comment(ctx: Ctx, inp: dict) -> dict:
         new_id, node_id("DiscussionComment", new_id), d.id, ctx.grant.login, inp["body"], ctx.state.now()
     )
     d.comments.append(c)
+    emit(ctx.state, ctx.base, "discussion_comment", "created", repo, ctx.grant.login,
+         comment=discussion_comment_json(ctx.state, ctx.base, repo, d, c),
+         discussion=discussion_json(ctx.state, ctx.base, repo, d))
     return {
         "clientMutationId": inp.get("clientMutationId"),
         "comment": discussion_comment_obj(ctx, repo, d, c),
@@ -460,11 +466,15 @@ def delete_discussion(ctx: Ctx, inp: dict) -> dict:
 
 
 def minimize_comment(ctx: Ctx, inp: dict) -> dict:
-    found = _expect(ctx, inp["subjectId"], "IssueComment", "DiscussionComment")
+    found = _expect(ctx, inp["subjectId"], "IssueComment", "DiscussionComment", "PullRequestReviewComment",
+                    "PullRequestReview")
     repo, comment = found[1], found[2]
     _must_triage(ctx, repo)
     comment.minimized = MINIMIZED[inp["classifier"]]
-    if found[0] == "IssueComment":
+    if found[0] in ("PullRequestReviewComment", "PullRequestReview"):
+        obj = {"__typename": found[0], "id": comment.node_id, "body": comment.body, "isMinimized": True,
+               "minimizedReason": comment.minimized, "viewerCanMinimize": True}
+    elif found[0] == "IssueComment":
         obj = issue_comment_obj(ctx, repo, comment)
     else:
         obj = discussion_comment_obj(ctx, repo, found[3], comment)

@@ -168,6 +168,22 @@ type DiscussionComment implements Minimizable & Node {
   viewerCanMinimize: Boolean!
 }
 
+type PullRequestReviewComment implements Minimizable & Node {
+  body: String!
+  id: ID!
+  isMinimized: Boolean!
+  minimizedReason: String
+  viewerCanMinimize: Boolean!
+}
+
+type PullRequestReview implements Minimizable & Node {
+  body: String!
+  id: ID!
+  isMinimized: Boolean!
+  minimizedReason: String
+  viewerCanMinimize: Boolean!
+}
+
 type IssueComment implements Minimizable & Node {
   author: Actor
   body: String!

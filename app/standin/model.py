@@ -87,6 +87,22 @@ class Issue:
     closed_at: datetime | None = None
     closed_by: str | None = None
     comments: int = 0
+    pull: bool = False  # a pull request: GitHub's issues API shows it too, with a `pull_request` key
+
+
+@dataclass
+class ReviewItem:
+    """On a pull request: an inline review comment ("comment") or a submitted review's body ("review")."""
+
+    id: int
+    node_id: str
+    repo: str
+    pull_number: int
+    kind: str
+    user: str
+    body: str
+    created_at: datetime
+    minimized: str | None = None
 
 
 @dataclass

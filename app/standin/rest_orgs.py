@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import shapes
+from .events import emit_org
 from .http import Ctx, GitHubError, body_of, context, forbidden, invalid, no_content, not_found, page
 from .ids import iso
 from .model import Limit, Org, Team
@@ -145,15 +146,23 @@ async def block(request: Request) -> Response:
             raise GitHubError(404, "User is not blocked")
         return no_content()
     if request.method == "DELETE":
-        org.blocks.pop(login, None)
+        if org.blocks.pop(login, None) is not None:
+            emit_org(ctx.state, ctx.base, "org_block", "unblocked", org.account.login, ctx.grant.login,
+                     blocked_user=shapes.user(ctx.base, user))
         return no_content()
     if login in org.members or user.type != "User":
         raise GitHubError(422, "Blocking a member of the organization is not allowed.")
     org.blocks[login] = ctx.state.now()
-    # GitHub drops a blocked user from the organisation's teams and membership.
+    # GitHub drops a blocked user from the organisation's teams and membership, and ("Blocking a user from
+    # your organization") removes them as a collaborator on the organisation's repositories.
     org.members.pop(login, None)
     for team in org.teams.values():
         team.members.pop(login, None)
+    for repo in ctx.state.repos.values():
+        if repo.owner == org.account.login:
+            repo.collaborators.pop(login, None)
+    emit_org(ctx.state, ctx.base, "org_block", "blocked", org.account.login, ctx.grant.login,
+             blocked_user=shapes.user(ctx.base, user))
     return no_content()
 
 

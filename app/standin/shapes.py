@@ -234,7 +234,32 @@ def issue(b: Base, users: dict[str, User], r: Repo, i: Issue, association: str) 
         "timeline_url": f"{a}/timeline",
         "performed_via_github_app": None,
         "reactions": reactions(f"{a}/reactions", []),
-    }
+    } | ({"pull_request": {"url": f"{b.api}/repos/{r.full_name}/pulls/{i.number}",
+                           "html_url": f"{b.web}/{r.full_name}/pull/{i.number}"}} if i.pull else {})
+
+
+def pull(b: Base, users: dict[str, User], r: Repo, i: Issue, association: str) -> dict:
+    """The few fields of a pull request a review event carries that the stand-in models."""
+    return {"id": i.id, "node_id": i.node_id, "number": i.number, "state": i.state, "locked": i.locked,
+            "title": i.title, "body": i.body, "user": user(b, users[i.user]),
+            "url": f"{b.api}/repos/{r.full_name}/pulls/{i.number}",
+            "html_url": f"{b.web}/{r.full_name}/pull/{i.number}",
+            "issue_url": f"{b.api}/repos/{r.full_name}/issues/{i.number}", "author_association": association,
+            "created_at": iso(i.created_at), "updated_at": iso(i.updated_at)}
+
+
+def review_item(b: Base, users: dict[str, User], r: Repo, item, association: str) -> dict:
+    """An inline review comment (`pull_request_review_comment`) or a review (`pull_request_review`)."""
+    web = f"{b.web}/{r.full_name}/pull/{item.pull_number}"
+    shared = {"id": item.id, "node_id": item.node_id, "body": item.body, "user": user(b, users[item.user]),
+              "pull_request_url": f"{b.api}/repos/{r.full_name}/pulls/{item.pull_number}",
+              "author_association": association}
+    if item.kind == "review":
+        return shared | {"state": "commented", "submitted_at": iso(item.created_at),
+                         "html_url": f"{web}#pullrequestreview-{item.id}"}
+    return shared | {"url": f"{b.api}/repos/{r.full_name}/pulls/comments/{item.id}",
+                     "html_url": f"{web}#discussion_r{item.id}", "path": "README.md", "diff_hunk": "@@ -1 +1 @@",
+                     "created_at": iso(item.created_at), "updated_at": iso(item.created_at)}
 
 
 def comment(b: Base, users: dict[str, User], r: Repo, c: Comment, association: str) -> dict:

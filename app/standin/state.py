@@ -16,9 +16,11 @@ from .model import (
     Fault,
     Grant,
     Installation,
+    Issue,
     Label,
     Org,
     Repo,
+    ReviewItem,
     Run,
     Team,
     User,
@@ -74,6 +76,7 @@ class SandboxState:
         self.emails: dict[str, list[dict]] = {}
         self.oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (login, client_id)
         self.comments: dict[tuple[str, int], list[Comment]] = {}  # (repo, issue number) -> comments
+        self.review_items: dict[int, ReviewItem] = {}  # inline review comments and reviews, by id
         self.faults: list[Fault] = []
         self.rate_used: dict[tuple[str, str], int] = {}
         # The REST API versions GitHub accepts in `X-GitHub-Api-Version`: github.com serves both calendar
@@ -360,6 +363,21 @@ class SandboxState:
 
     def comments_of(self, repo: Repo, number: int) -> list[Comment]:
         return self.comments.setdefault((repo.full_name, number), [])
+
+    def add_pull(self, repo: str, title: str, user: str) -> Issue:
+        """A pull request opened by `user` (as a fork's branch would be: the stand-in keeps no code)."""
+        found = self.repo(repo)
+        new_id = self.next_id()
+        now = self.now()
+        pull = Issue(new_id, ids.node_id("PullRequest", new_id), found.full_name, found.next_number, title, "", user,
+                     now, now, pull=True)
+        found.next_number += 1
+        found.issues[pull.number] = pull
+        return pull
+
+    def find_review_item(self, item_id: int):
+        item = self.review_items.get(item_id)
+        return (self.repos[item.repo], item) if item is not None else None
 
     def find_discussion(self, discussion_id: int):
         for repo in self.repos.values():

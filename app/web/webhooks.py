@@ -14,7 +14,8 @@ from app.web.signature import signature_ok
 log = logging.getLogger("conduct.webhooks")
 
 # Events the app acts on. Anything else is acknowledged and dropped, logged by name only.
-HANDLED_EVENTS = frozenset({"issues", "issue_comment", "deployment_review", "workflow_run"})
+HANDLED_EVENTS = frozenset({"issues", "issue_comment", "deployment_review", "workflow_run",
+                            "pull_request_review_comment", "pull_request_review", "discussion_comment", "org_block"})
 _MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 
 

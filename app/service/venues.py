@@ -1,0 +1,54 @@
+"""`/conduct help` in every venue of a watched repository beyond issue comments: review comments, review
+bodies and discussion comments, each redacted as an issue comment is; and blocks made by hand, put on record."""
+from __future__ import annotations
+
+from app.core.commands import Command, new_commands, parse_commands
+from app.core.events import HelpRequested
+from app.github.payloads import DiscussionCommentEvent, OrgBlockEvent, ReviewCommentEvent, ReviewEvent
+from app.service import intake
+from app.service.context import Context
+
+Venue = ReviewCommentEvent | ReviewEvent | DiscussionCommentEvent
+
+
+def _parts(payload: Venue):
+    """(the comment-like object, the thread it is in, the venue's name, the action that posts it)."""
+    if isinstance(payload, ReviewCommentEvent):
+        return payload.comment, payload.pull_request, "review-comment", "created"
+    if isinstance(payload, ReviewEvent):
+        return payload.review, payload.pull_request, "review", "submitted"
+    return payload.comment, payload.discussion, "discussion-comment", "created"
+
+
+async def help_in_venue(ctx: Context, delivery_id: str, repo: str, payload: Venue) -> None:
+    comment, thread, venue, posted = _parts(payload)
+    body = comment.body or ""
+    if payload.action == posted:
+        found = parse_commands(body)
+    elif payload.action == "edited" and payload.changes and payload.changes.body:
+        found = new_commands(payload.changes.body.before, body)
+    else:
+        return
+    helps = [c for c in found if isinstance(c, Command) and c.verb == "help"]
+    if not helps:
+        return
+    answer = None
+    if isinstance(payload, DiscussionCommentEvent):
+        async def answer(text: str, key: str) -> object:  # a discussion is answered in the discussion
+            return await ctx.github.add_discussion_comment(thread.node_id, text)
+    await intake.from_signal(ctx, delivery_id, repo, thread, comment, helps[0].text, venue=venue, answer=answer)
+
+
+async def block_on_record(ctx: Context, delivery_id: str, payload: OrgBlockEvent) -> None:
+    """A block an organisation owner made by hand opens a private case for the mediators: who was blocked,
+    when and by whom, so that every block is on record and gets a path back (the app's own blocks are
+    recorded by their sanction already)."""
+    if payload.action != "blocked" or payload.sender is None:
+        return
+    blocked, owner = payload.blocked_user.login, payload.sender.login
+    source = f"org-block:{blocked}:{delivery_id}"
+    request = HelpRequested(delivery_id, "block", owner, None, (blocked,))
+    note = (f"`{owner}` blocked `{blocked}` from the organisation by hand, outside Conduct Desk. "
+            "Please record why, agree the path back with them, and unblock when it ends "
+            "(or ask the SC to approve a sanction for it).")
+    await intake.open_private_case(ctx, source, request, report=note, report_is_neutral=True)

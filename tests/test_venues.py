@@ -1,0 +1,117 @@
+"""`/conduct help` in every venue of a watched repository, and blocks made by hand, through signed webhooks."""
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from app.core.state_block import decode
+from app.wiring.local import API, build_world
+from app.wiring.policy_files import load_policy
+
+POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy")
+CASES, WATCHED, ORG = POLICY.roles.places.cases, POLICY.roles.places.watched[0], POLICY.roles.organization
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def as_person(world, login, method, path, body):
+    token = world.state.user_token(login)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app), base_url=API) as github:
+        answer = await github.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return answer.json() if answer.content else None
+
+
+def the_case(world):
+    (issue,) = world.state.repo(CASES).issues.values()
+    state = next(c.body for c in world.state.comments_of(world.state.repo(CASES), issue.number)
+                 if "conduct-desk:state" in c.body)
+    return issue, decode(state)
+
+
+def test_help_in_an_inline_review_comment_opens_a_case_and_is_hidden(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        pull = world.state.add_pull(WATCHED, "Faster parser", "participant-1")
+        said = await as_person(world, "reporter-1", "POST", f"/repos/{WATCHED}/pulls/{pull.number}/comments",
+                               {"body": "/conduct help the review comments mock my English", "commit_id": "a" * 40,
+                                "path": "README.md", "line": 1})
+        await world.settle()
+        return world, pull, said
+
+    world, pull, said = run(story())
+    issue, case = the_case(world)
+    assert "mock my English" in issue.body and case.venue == "review-comment" and case.channel == "signal"
+    assert world.state.review_items[said["id"]].minimized is not None
+    answers = [c.body for c in world.state.comments_of(world.state.repo(WATCHED), pull.number)]
+    assert any("reached the conduct mediators" in b for b in answers)  # on the pull request's conversation
+
+
+def test_help_in_a_review_body_opens_a_case_and_is_hidden(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        pull = world.state.add_pull(WATCHED, "Faster parser", "participant-1")
+        said = await as_person(world, "reporter-2", "POST", f"/repos/{WATCHED}/pulls/{pull.number}/reviews",
+                               {"event": "COMMENT", "body": "Looks fine.\n/conduct help the author insulted me"})
+        await world.settle()
+        return world, said
+
+    world, said = run(story())
+    issue, case = the_case(world)
+    assert "insulted me" in issue.body and case.venue == "review"
+    assert world.state.review_items[said["id"]].minimized is not None
+
+
+def test_help_in_a_discussion_comment_opens_a_case_and_is_hidden(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        repo = world.state.repo(WATCHED)
+        repo.has_discussions = True
+        world.state.add_discussion_category(WATCHED, "General")
+        person = world.as_user("participant-1")
+        found = await person.discussion_categories(WATCHED)
+        discussion = await person.create_discussion(found.repo_node_id, found.category("General").node_id,
+                                                    "Roadmap", "What next?")
+        await world.as_user("reporter-3").add_discussion_comment(discussion.node_id,
+                                                                 "/conduct help someone keeps following me here")
+        await world.settle()
+        return world
+
+    world = run(story())
+    issue, case = the_case(world)
+    assert "keeps following me" in issue.body and case.venue == "discussion-comment"
+    (disc,) = world.state.repo(WATCHED).discussions.values()
+    signal, answer = disc.comments
+    assert signal.minimized is not None and "reached the conduct mediators" in answer.body
+
+
+def test_a_help_line_in_a_quote_of_a_review_opens_nothing(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        pull = world.state.add_pull(WATCHED, "Faster parser", "participant-1")
+        await as_person(world, "reporter-1", "POST", f"/repos/{WATCHED}/pulls/{pull.number}/reviews",
+                        {"event": "COMMENT", "body": "> /conduct help\nquoting the docs"})
+        await world.settle()
+        return world
+
+    world = run(story())
+    assert world.state.repo(CASES).issues == {}
+
+
+def test_a_block_made_by_hand_is_put_on_record_for_the_mediators(store):
+    async def story():
+        world = await build_world(POLICY, store, now=lambda: datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
+        world.state.add_org_member(ORG, "owner-1", role="admin")
+        await as_person(world, "owner-1", "PUT", f"/orgs/{ORG}/blocks/participant-3", None)
+        await world.settle()
+        return world
+
+    world = run(story())
+    issue, case = the_case(world)
+    assert case.channel == "block" and case.reporter == "owner-1" and "participant-3" in case.parties
+    assert "`owner-1` blocked `participant-3`" in issue.body and "2026-04-01" in issue.body + str(case.opened_at)
