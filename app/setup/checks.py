@@ -351,7 +351,8 @@ async def check_environment(admin: AdminAdapter, plan: Plan, seen: Seen) -> list
                 key,
                 OK,
                 f"fallback: the {seen.plan_name!r} plan cannot require reviewers on a private "
-                f"repository, so the SC approves on the case with `/conduct sc approve` or "
+                f"repository, so the SC approves on the decision's issue in {plan.decisions} with "
+                "`/conduct sc approve` or "
                 f"`/conduct sc reject <reason>` ({plan.sc_quorum} approvals: process.approval.sc_quorum); "
                 "GitHub Enterprise Cloud would allow the environment gate",
             )
