@@ -109,9 +109,25 @@ def test_a_block_made_by_hand_is_put_on_record_for_the_mediators(store):
         world.state.add_org_member(ORG, "owner-1", role="admin")
         await as_person(world, "owner-1", "PUT", f"/orgs/{ORG}/blocks/participant-3", None)
         await world.settle()
+        await as_person(world, "owner-1", "DELETE", f"/orgs/{ORG}/blocks/participant-3", None)
+        await world.settle()
         return world
 
     world = run(story())
     issue, case = the_case(world)
     assert case.channel == "block" and case.reporter == "owner-1" and "participant-3" in case.parties
-    assert "`owner-1` blocked `participant-3`" in issue.body and "2026-04-01" in issue.body + str(case.opened_at)
+    assert "`owner-1` blocked `participant-3`" in issue.body and case.opened_at.date().isoformat() == "2026-04-01"
+    bodies = [c.body for c in world.state.comments_of(world.state.repo(CASES), issue.number)]
+    assert any("**Unblocked by hand**: `owner-1` lifted the organisation's block on `participant-3`" in b
+               for b in bodies)
+
+
+def test_the_apps_own_block_opens_no_second_record(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        await world.github.block_user(ORG, "participant-3")  # as the app does when applying a sanction
+        await world.settle()
+        return world
+
+    world = run(story())
+    assert world.state.repo(CASES).issues == {}

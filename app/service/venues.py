@@ -5,8 +5,10 @@ from __future__ import annotations
 from app.core.commands import Command, new_commands, parse_commands
 from app.core.events import HelpRequested
 from app.github.payloads import DiscussionCommentEvent, OrgBlockEvent, ReviewCommentEvent, ReviewEvent
+from app.render import render
 from app.service import intake
 from app.service.context import Context
+from app.service.once import remember
 
 Venue = ReviewCommentEvent | ReviewEvent | DiscussionCommentEvent
 
@@ -42,13 +44,23 @@ async def help_in_venue(ctx: Context, delivery_id: str, repo: str, payload: Venu
 async def block_on_record(ctx: Context, delivery_id: str, payload: OrgBlockEvent) -> None:
     """A block an organisation owner made by hand opens a private case for the mediators: who was blocked,
     when and by whom, so that every block is on record and gets a path back (the app's own blocks are
-    recorded by their sanction already)."""
-    if payload.action != "blocked" or payload.sender is None:
+    recorded by their sanction already). Lifting it by hand is written on that case."""
+    if payload.sender is None:
         return
     blocked, owner = payload.blocked_user.login, payload.sender.login
-    source = f"org-block:{blocked}:{delivery_id}"
+    key = f"org-block:{blocked.lower()}"
+    if payload.action == "unblocked":
+        number = ctx.store.effect_result(key)
+        if number is not None:
+            note = render("block-lifted-by-hand.md.j2", {"owner": owner, "blocked": blocked, "at": ctx.now})
+            await ctx.github.create_comment(ctx.cases_repo, int(number), note, key=f"{key}:lifted:{delivery_id}")
+        return
+    if payload.action != "blocked":
+        return
     request = HelpRequested(delivery_id, "block", owner, None, (blocked,))
     note = (f"`{owner}` blocked `{blocked}` from the organisation by hand, outside Conduct Desk. "
             "Please record why, agree the path back with them, and unblock when it ends "
             "(or ask the SC to approve a sanction for it).")
-    await intake.open_private_case(ctx, source, request, report=note, report_is_neutral=True)
+    file = await intake.open_private_case(ctx, f"org-block:{blocked}:{delivery_id}", request, report=note,
+                                          report_is_neutral=True)
+    remember(ctx.store, key, str(file.number))
