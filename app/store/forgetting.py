@@ -26,8 +26,11 @@ class ForgetStore(StoreBase):
                 select(effects.c.effect_key).where(effects.c.effect_key.startswith("code:", autoescape=True),
                                                    effects.c.result == code))]
             conditions = [
-                effects.c.effect_key.startswith(f"{code}:", autoescape=True),
-                effects.c.effect_key.startswith(f"sanction:{code}-d", autoescape=True),
+                # Any key that names the case, its decisions or its polls, whatever its prefix ("tried:",
+                # "sanction:", ...): "CODE:", "CODE-d" and "CODE/" never match a longer code.
+                effects.c.effect_key.contains(f"{code}:", autoescape=True),
+                effects.c.effect_key.contains(f"{code}-d", autoescape=True),
+                effects.c.effect_key.contains(f"{code}/", autoescape=True),
                 effects.c.effect_key.in_(poll_effects + [f"code:{source}" for source in sources]),
                 *(effects.c.effect_key.startswith(f"{source}:", autoescape=True) for source in sources),
             ]
