@@ -8,45 +8,50 @@ from app.entry.cli import main
 from app.entry.demo import main as demo_main
 
 
-def test_demo_prints_every_stage_change_with_its_cause(capsys):
+def test_demo_prints_every_stage_change_with_its_cause(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("CONDUCT_POLICY_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # from any directory: the policy is found beside the code, not in the cwd
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
+    # Long posts are wrapped at word boundaries, so phrases are looked for with the line breaks folded.
+    flat = " ".join(out.split())
+    assert max(len(line) for line in out.splitlines()) <= 120
     for line in ("[C-2026-001] new → intake  (by reporter-1, opened)",
                  "[C-2026-001] intake → mediation  (by mediator-1, take)",
                  "[C-2026-001] mediation → resolved  (by mediator-1, resolve)",
                  "[C-2026-001] resolved → closed  (by mediator-1, close)",
                  "[C-2026-002] mediation → hold  (by mediator-2, hold)",
                  "[C-2026-002] mediation → escalated  (by mediator-2, escalate)"):
-        assert line in out
-    assert "the part 'Course of mediation' is missing or empty" in out
-    assert "`/conduct escalate` is for the mediator" in out
-    assert "has not been acknowledged" in out
-    assert "**Context for `participant-2`**" in out and "| C-2026-002 | subject |" in out
-    assert "Standing: newcomer (< 90 days)" in out
-    assert "[C-2026-002] escalated → polling  (by system, poll-opened)" in out
-    assert "refused: You are not in this poll's electorate" in out
-    assert "replaced=True" in out
-    assert "[C-2026-002] polling → awaiting-approval  (by system, poll-sanction)" in out
-    assert "conduct poll recount: exit 0" in out
-    assert "closed and locked" in out
-    assert "[C-2026-002] awaiting-approval → action  (by sc-1, sc-approve)" in out
+        assert " ".join(line.split()) in flat
+    assert "the part 'Course of mediation' is missing or empty" in flat
+    assert "`/conduct escalate` is for the mediator" in flat
+    assert "has not been acknowledged" in flat
+    assert "**Context for `participant-2`**" in flat and "| C-2026-002 | subject |" in flat
+    assert "Standing: newcomer (< 90 days)" in flat
+    assert "[C-2026-002] escalated → polling (by system, poll-opened)" in flat
+    assert "refused: You are not in this poll's electorate" in flat
+    assert "replaced=True" in flat
+    assert "[C-2026-002] polling → awaiting-approval (by system, poll-sanction)" in flat
+    assert "conduct poll recount: exit 0" in flat
+    assert "closed and locked" in flat
+    assert "[C-2026-002] awaiting-approval → action (by sc-1, sc-approve)" in flat
     # The workflows' calls are authenticated by their OIDC tokens; the approval run lives in the decisions place.
-    assert "POST /actions/sanction-apply: HTTP 200: C-2026-002-d1: applied" in out
-    assert "POST /actions/poll-open: HTTP 200" in out and "POST /actions/sweep: HTTP 200" in out
-    assert "sc-approval.yml in example-org/conduct-decisions shows C-2026-002-d1" in out
-    assert "The SC rejected `C-2026-003-d1`" in out and "C-2026-003-d2: applied" in out
-    assert "**Lifted `C-2026-003-d2`**" in out and "**Lifted `C-2026-002-d1`**" in out
-    assert "[C-2026-002] action → closed  (by system, sanction-ended)" in out
-    assert "in Conduct archive" in out
-    assert "**Locked example-org/project#1** as too heated" in out and "**Unlocked example-org/project#1**" in out
-    assert "hidden by the conduct mediators: `a personal remark`" in out
-    asked = out.index("/conduct context @participant-2")
-    assert out.index("**Context for `participant-2`**", asked) < out.index("**Unlocked", asked)
-    assert "the poll's discussion, under Standing:" in out and "- `participant-2`: newcomer (< 90 days)" in out
-    assert "Standing:  newcomer (< 90 days)" in out
+    assert "POST /actions/sanction-apply: HTTP 200: C-2026-002-d1: applied" in flat
+    assert "POST /actions/poll-open: HTTP 200" in flat and "POST /actions/sweep: HTTP 200" in flat
+    assert "sc-approval.yml in example-org/conduct-decisions shows C-2026-002-d1" in flat
+    assert "The SC rejected `C-2026-003-d1`" in flat and "C-2026-003-d2: applied" in flat
+    assert "**Lifted `C-2026-003-d2`**" in flat and "**Lifted `C-2026-002-d1`**" in flat
+    assert "[C-2026-002] action → closed (by system, sanction-ended)" in flat
+    assert "in Conduct archive" in flat
+    assert "**Locked example-org/project#1** as too heated" in flat and "**Unlocked example-org/project#1**" in flat
+    assert "hidden by the conduct mediators: `a personal remark`" in flat
+    asked = flat.index("/conduct context @participant-2")
+    assert flat.index("**Context for `participant-2`**", asked) < flat.index("**Unlocked", asked)
+    assert "the poll's discussion, under Standing:" in flat and "- `participant-2`: newcomer (< 90 days)" in flat
+    assert "Standing: newcomer (< 90 days)" in flat
     # Case three's poll decides no action and its urgent ban is lifted there and then, days before its end.
-    no_action = out.index("[C-2026-003] polling → mediation  (by system, poll-no-action)")
-    assert out.rindex("**Lifted `C-2026-003-d2`**", 0, no_action) > out.index("Poll opened** (`C-2026-003/1`)")
+    no_action = flat.index("[C-2026-003] polling → mediation (by system, poll-no-action)")
+    assert flat.rindex("**Lifted `C-2026-003-d2`**", 0, no_action) > flat.index("Poll opened** (`C-2026-003/1`)")
     blocked = [line.strip() for line in out.splitlines() if "participant-2 blocked:" in line]
     assert blocked == ["↳ output: participant-2 blocked: True", "↳ output: participant-2 blocked: False"]
 

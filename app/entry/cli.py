@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
 from app.core.policy import PolicyInvalid
+from app.entry import logs
 
 
 def _policy_dir(args) -> Path:
@@ -16,7 +18,10 @@ def _policy_dir(args) -> Path:
 def _cmd_demo(args) -> int:
     from app.entry import demo
 
-    return demo.main(sys.stdout, as_json=args.json, policy_dir=_policy_dir(args))
+    # The demo runs from any directory: without --dir it uses the policy shipped beside the code.
+    shipped = Path(__file__).resolve().parents[2] / "policy"
+    return demo.main(sys.stdout, as_json=args.json,
+                     policy_dir=_policy_dir(args) if args.dir or os.environ.get("CONDUCT_POLICY_DIR") else shipped)
 
 
 def _cmd_policy_check(args) -> int:
@@ -25,6 +30,9 @@ def _cmd_policy_check(args) -> int:
     try:
         policy = load_policy(_policy_dir(args))
     except PolicyInvalid as invalid:
+        if len(invalid.problems) == 1:
+            print(f"policy check failed: {_policy_line(invalid)}", file=sys.stderr)
+            return 1
         for problem in invalid.problems:
             print(problem, file=sys.stderr)
         print(f"policy check failed: {len(invalid.problems)} problem(s)", file=sys.stderr)
@@ -40,10 +48,12 @@ def _cmd_policy_render(args) -> int:
     try:
         page = render_policy_page(load_policy(_policy_dir(args)))
     except PolicyInvalid as invalid:
-        print(invalid, file=sys.stderr)
+        print(f"conduct policy render: {_policy_line(invalid)}", file=sys.stderr)
         return 1
     if args.out:
-        Path(args.out).write_text(page, encoding="utf-8")
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)  # `--out docs/policy.md` in a fresh checkout
+        out.write_text(page, encoding="utf-8")
     else:
         sys.stdout.write(page)
     return 0
@@ -66,6 +76,8 @@ def _cmd_stages(args) -> int:
 def _cmd_poll_recount(args) -> int:
     from app.polls.verifier import recount_file
 
+    if not Path(args.result).is_file():
+        raise Mistake(f"no poll result file at {args.result}")
     return recount_file(args.result, sys.stdout)
 
 
@@ -111,12 +123,41 @@ def _cmd_poll_open(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
+    from app.service.queue import next_sweep
     from app.service.sweep import sweep
     from app.service.transient import retry_transient
 
     async def work(rt) -> int:
-        counts = await retry_transient(lambda: sweep(rt.context(), rt.router.apply))
+        ctx = rt.context()
+        if args.dry_run:
+            work = await next_sweep(ctx)
+            print("would do: " + " ".join(f"{name}={count}" for name, count in work.items()) + "; nothing was changed")
+            return 0
+        counts = await retry_transient(lambda: sweep(ctx, rt.router.apply))
+        counts["notices"] = sum((await ctx.notices.retry()).values())
         print(" ".join(f"{name}={count}" for name, count in counts.items()))
+        return 0
+
+    return _with_runtime(work)
+
+
+def _cmd_cases(args) -> int:
+    from app.service.queue import open_cases, render_queue
+
+    async def work(rt) -> int:
+        ctx = rt.context()
+        print(render_queue(await open_cases(ctx), ctx.now))
+        return 0
+
+    return _with_runtime(work)
+
+
+def _cmd_status(args) -> int:
+    from app.service.queue import next_sweep, render_status
+
+    async def work(rt) -> int:
+        ctx = rt.context()
+        print(render_status(ctx.store, await next_sweep(ctx), ctx.now))
         return 0
 
     return _with_runtime(work)
@@ -147,7 +188,7 @@ def _cmd_vote(args) -> int:
 def _cmd_serve(args) -> int:
     from app.entry.serve import serve
 
-    return serve(args.host, args.port)
+    return serve(args.host, args.port, args.log_level)
 
 
 def _cmd_sandbox_github(args) -> int:
@@ -160,6 +201,7 @@ def _cmd_sandbox_github(args) -> int:
 def _cmd_setup(args) -> int:
     import asyncio
 
+    from app.github.errors import Forbidden
     from app.setup import Options, setup_command
     from app.wiring.policy_files import load_policy
     from app.wiring.settings import DEFAULT_GITHUB_API_URL
@@ -175,19 +217,32 @@ def _cmd_setup(args) -> int:
         app_id=int(os.environ["CONDUCT_APP_ID"]) if os.environ.get("CONDUCT_APP_ID") else None,
     )
     policy = load_policy(_policy_dir(args))
-    return asyncio.run(setup_command(policy, options, token, apply=args.apply))
+    try:
+        return asyncio.run(setup_command(policy, options, token, apply=args.apply))
+    except Forbidden as refused:
+        raise Mistake(f"GitHub refused {refused.operation} (HTTP {refused.status}): CONDUCT_SETUP_TOKEN must be an "
+                      "organisation owner's token with the admin:org and repo scopes") from None
 
 
 def _cmd_sanction_show(args) -> int:
     from app.sanctions import workflow
 
-    print(workflow.show(args.decision))
+    try:
+        print(workflow.show(args.decision))
+    except workflow.UnknownDecision as unknown:
+        raise Mistake(str(unknown)) from None
     return 0
 
 
 def _cmd_sanction_apply(args) -> int:
     from app.sanctions import workflow
 
+    if args.dry_run:
+        try:
+            print(workflow.plan_text(args.decision))
+        except workflow.UnknownDecision as unknown:
+            raise Mistake(str(unknown)) from None
+        return 0
     return workflow.apply(args.decision)
 
 
@@ -244,6 +299,12 @@ def _cmd_report(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conduct", description="Conduct Desk: help first, mediation early.")
+    parser.add_argument("--version", action="version", version=f"conduct {_version()}")
+    parser.add_argument("--log-level", type=str.upper, choices=logs.LEVELS,
+                        default=(os.environ.get("CONDUCT_LOG_LEVEL") or "").upper() or None,
+                        help="how much to log on stderr (default INFO, WARNING for the demo; or $CONDUCT_LOG_LEVEL)")
+    parser.add_argument("--log-format", choices=logs.FORMATS, default=os.environ.get("CONDUCT_LOG_FORMAT", "text"),
+                        help="text, or json: one object per line for log shippers (or $CONDUCT_LOG_FORMAT)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run scripted cases on a simulated clock and print the timeline")
@@ -285,10 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=_cmd_sanction_show)
     apply_ = sanction_commands.add_parser("apply", help="apply an approved decision, exactly once")
     apply_.add_argument("decision")
+    apply_.add_argument("--dry-run", action="store_true", help="say what applying would do; change nothing")
     apply_.set_defaults(func=_cmd_sanction_apply)
 
     sweep = commands.add_parser("sweep", help="close due polls, publish results, fire case timers (every 15 min)")
+    sweep.add_argument("--dry-run", action="store_true", help="say what the sweep would do; change nothing")
     sweep.set_defaults(func=_cmd_sweep)
+
+    cases = commands.add_parser("cases", help="the mediators' queue: open cases, stage, assignees, next deadline")
+    cases.set_defaults(func=_cmd_cases)
+    status = commands.add_parser("status", help="the service's health: deliveries, notices, the next sweep's work")
+    status.set_defaults(func=_cmd_status)
 
     vote = commands.add_parser("vote", help="vote from a terminal with a ballot link, or get a ballot and vote")
     vote.add_argument("target", help="a ballot link, or a poll id (then --service and a session cookie)")
@@ -330,9 +398,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("conduct-desk")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+class Mistake(Exception):
+    """A person's mistake a command found: printed as one line, no traceback."""
+
+
+def _policy_line(invalid: PolicyInvalid) -> str:
+    first = invalid.problems[0] if invalid.problems else None
+    if first is not None and first.message == "no such policy directory":
+        return f"no policy directory at {first.file} (set CONDUCT_POLICY_DIR, or run from the checkout)"
+    return (f"the policy has {len(invalid.problems)} problem(s) (`conduct policy check` lists them); "
+            f"first: {first}")
+
+
+def _one_line(error: BaseException) -> str:
+    """What went wrong in plain words, on one line, with nothing secret (never a database URL)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.core.policy import PolicyInvalid
+    from app.github.errors import Forbidden, NotFound
+    from app.notices.mailer import MailNotConfigured
+    from app.wiring.runtime import NotConfigured
+
+    if isinstance(error, PolicyInvalid):
+        text = _policy_line(error)
+    elif isinstance(error, (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)):
+        text = f"{error.strerror or 'cannot use'}: {error.filename}"
+    elif isinstance(error, SQLAlchemyError):
+        text = "cannot open the database named by CONDUCT_DATABASE_URL (is it running, and is the URL right?)"
+    elif isinstance(error, Forbidden):
+        text = (f"GitHub refused {error.operation} (HTTP {error.status}): the App or token lacks a permission; "
+                "`conduct setup --check` says which")
+    elif isinstance(error, NotFound):
+        text = f"GitHub has no {error.operation} target here (HTTP {error.status}): check the policy's places"
+    elif isinstance(error, (Mistake, NotConfigured, MailNotConfigured, ValueError)):
+        text = str(error)
+    else:
+        raise error
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    # The demo's own timeline is its output; the in-process service's log lines would only bury it.
+    args.log_level = args.log_level or ("WARNING" if args.command == "demo" else "INFO")
+    logs.configure(args.log_level, args.log_format)
+    try:
+        return args.func(args)
+    except Exception as error:  # noqa: BLE001 - a person's mistakes become one line; anything else re-raises
+        logging.getLogger("conduct.cli").debug("the failure in full", exc_info=True)
+        line = _one_line(error)
+        print(f"conduct {args.command}: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 import tempfile
+import textwrap
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from app.wiring.runner import run_job
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PUBLIC_URL = "http://desk.local"
+WIDTH = 120  # the widest line the text timeline prints
 
 SUMMARY_MISSING_PART = """/conduct summary
 ### What happened
@@ -101,15 +103,22 @@ class Timeline:
             self.out.write(json.dumps(record, sort_keys=True, default=str) + "\n")
             return
         if record["type"] == "step":
-            self.out.write(f"\n{record['at'][:16].replace('T', ' ')}  {record['who']}: {record['what']}\n")
+            self.out.write("\n" + _wrap(f"{record['at'][:16].replace('T', ' ')}  {record['who']}: {record['what']}",
+                                        "", " " * 18))
         elif record["type"] == "stage":
-            self.out.write(f"{'':18}[{record['case']}] {record['from']} → {record['to']}  "
-                           f"(by {record['by']}, {record['trigger']})\n")
+            self.out.write(_wrap(f"[{record['case']}] {record['from']} → {record['to']}  "
+                                 f"(by {record['by']}, {record['trigger']})", " " * 18, " " * 20))
         elif record["type"] == "post":
             first, *rest = record["text"].split("\n")
-            self.out.write(f"{'':18}↳ {record['where']}: {first[:120]}\n")
+            self.out.write(_wrap(f"↳ {record['where']}: {first}", " " * 18, " " * 20))
             for line in rest:
-                self.out.write(f"{'':20}{line[:116]}\n")
+                self.out.write(_wrap(line, " " * 20, " " * 22))
+
+
+def _wrap(text: str, first: str, rest: str) -> str:
+    """Whole words on lines of at most WIDTH characters: a long post is wrapped, never cut."""
+    return "\n".join(textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
+                                   break_long_words=True, break_on_hyphens=False) or [first]) + "\n"
 
 
 class Script:
@@ -149,6 +158,8 @@ class Script:
                     lines = [ln for ln in comment.body.splitlines() if ln.strip() and not ln.startswith("<!--")]
                     # The first line, and the reasons of a refusal, which are what a mediator reads first.
                     shown = lines[:1] + [ln for ln in lines[1:] if ln.startswith(("- ", "| C-"))][:5]
+                    if lines[0].startswith("**Message to") and len(lines) > 1:
+                        shown = lines[:2]  # a message in a party's inbox: who it is for, and how it begins
                     self.timeline.emit({"type": "post", "where": where, "text": "\n".join(shown)})
         decisions = state.repo(self.decisions)
         for number, issue in sorted(decisions.issues.items()):
@@ -290,7 +301,8 @@ class Script:
         await self.step("Actions", "runs sweep.yml after the poll's deadline", self.sweep, hours=72)
 
         await self.step("Actions", "runs sweep.yml eight days later", self.sweep, days=8)
-        await self.step("Actions", "runs sweep.yml after the 30-day cooling-off and the four-week ban", self.sweep,
+        await self.step("Actions", "runs sweep.yml after the 30-day cooling-off and the ban, which the SC shortened to "
+                        "three weeks", self.sweep,
                         days=21)
         self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
 

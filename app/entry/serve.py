@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
+from app.entry import logs
 from app.github.signin import authorize_url, signed_in_from_code
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
@@ -20,6 +22,7 @@ from app.web.server import create_app
 from app.web.workflow_calls import WorkflowCalls
 from app.wiring import runtime
 
+log = logging.getLogger("conduct.serve")
 REQUIRED = (*runtime.NEEDED, "CONDUCT_WEBHOOK_SECRET", "CONDUCT_SESSION_SECRET", "CONDUCT_OAUTH_CLIENT_ID",
             "CONDUCT_OAUTH_CLIENT_SECRET")
 
@@ -48,21 +51,27 @@ async def build(env: dict[str, str]):
                               *ballot_routes(rt.store, sign_in)])
 
 
-def serve(host: str, port: int) -> int:
+def serve(host: str, port: int, log_level: str = "INFO") -> int:
     env = dict(os.environ)
     missing = [name for name in REQUIRED if not env.get(name)]
     if missing:
-        print("conduct serve needs: " + ", ".join(missing), file=sys.stderr)
-        print("To try it locally, start `conduct sandbox github` and use the values it prints.", file=sys.stderr)
+        print("conduct serve needs: " + ", ".join(missing) + " (to try it locally, `conduct sandbox github` prints "
+              "them)", file=sys.stderr)
         return 2
+    if not env.get("CONDUCT_PUBLIC_URL"):
+        # Sign-in sends people back to this URL: unset, it follows the address the service listens on.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        env["CONDUCT_PUBLIC_URL"] = f"http://{shown}:{port}"
+        log.info("CONDUCT_PUBLIC_URL is unset: using %s (set it to the address people reach)",
+                 env["CONDUCT_PUBLIC_URL"])
 
     async def main():
         # The app is built inside the server's event loop: its GitHub client and worker belong to it.
         app = await build(env)
         # No access log: a line per request with its time and address would let whoever reads the logs
         # pair a ballot's signing request with its cast. The app logs delivery ids and code names only.
-        config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
-                                proxy_headers=False, server_header=False)
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
+                                proxy_headers=False, server_header=False, log_config=logs.uvicorn_config())
         await uvicorn.Server(config).serve()
 
     asyncio.run(main())

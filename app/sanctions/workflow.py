@@ -139,23 +139,59 @@ async def _desk_from_env(env: Mapping[str, str]) -> tuple[Desk, Identity]:
     from app.github.client import settings_from_env
     from app.store import open_store
     from app.wiring.policy_files import load_policy
+    from app.wiring.settings import DEFAULT_DATABASE_URL
 
     policy = load_policy(Path(env.get("CONDUCT_POLICY_DIR") or "policy"))
     settings = settings_from_env(env)
     github = await GitHubAdapter.for_org(settings, policy.roles.organization)
-    store = open_store(env["CONDUCT_DATABASE_URL"])
+    # The same default as every other command: a SQLite file beside the command.
+    store = open_store(env.get("CONDUCT_DATABASE_URL") or DEFAULT_DATABASE_URL)
     me = Identity(settings.app_id, github.bot_login or env.get("CONDUCT_APP_BOT_LOGIN", "conduct-desk[bot]"))
     return Desk(github, store, policy, datetime.now(UTC)), me
 
 
+class UnknownDecision(LookupError):
+    """`sanction show` or `apply` was given a decision id no private case carries."""
+
+
 def show(decision_id: str, env: Mapping[str, str] | None = None) -> str:
-    """`conduct sanction show DECISION`, configured like the workflow step (CONDUCT_* variables)."""
+    """`conduct sanction show DECISION`, configured like the workflow step (CONDUCT_* variables); raises
+    UnknownDecision for an id no case carries."""
     env = os.environ if env is None else env
 
     async def main() -> str:
         desk, me = await _desk_from_env(env)
         try:
+            file = await case_file(desk, me, decision_id)
+            if file is None or file.case.decision(decision_id) is None:
+                raise UnknownDecision(f"{decision_id}: no such decision on a private case")
             return await show_text(desk, me, decision_id)
+        finally:
+            desk.store.close()
+
+    return asyncio.run(main())
+
+
+def plan_text(decision_id: str, env: Mapping[str, str] | None = None) -> str:
+    """`conduct sanction apply --dry-run`: what applying would do, changing nothing."""
+    env = os.environ if env is None else env
+
+    async def main() -> str:
+        desk, me = await _desk_from_env(env)
+        try:
+            file = await case_file(desk, me, decision_id)
+            decision = file.case.decision(decision_id) if file else None
+            if decision is None:
+                raise UnknownDecision(f"{decision_id}: no such decision on a private case")
+            plan = plan_for(decision, desk.policy)
+            record = desk.store.get_sanction(decision_id)
+            if record is not None and record.state in ("applied", "lifting", "lifted"):
+                return f"{decision_id}: already {record.state}; applying again changes nothing"
+            if decision.approved_at is None:
+                return f"{decision_id}: waiting for the SC; applying now would be refused"
+            end = "ends" if plan.ends else "is reviewed"
+            return (f"{decision_id}: would apply {plan.action_id} ({plan.kind.replace('_', ' ')}) to "
+                    f"{decision.subject}, which {end} {when(decision.ends_at)}; nothing was changed")
         finally:
             desk.store.close()
 

@@ -119,6 +119,21 @@ class DeliveryStore(StoreBase):
         with self._read() as conn:
             return conn.execute(stmt).scalar_one()
 
+    def delivery_counts(self, now: datetime) -> dict[str, int]:
+        """For `conduct status`: waiting (queued now), deferred (until a rate limit resets), in progress,
+        failed (GitHub's redelivery or the retry requeues them)."""
+        pending = deliveries.c.status == "pending"
+        deferred = and_(pending, deliveries.c.not_before.is_not(None), deliveries.c.not_before > now)
+        stmt = select(
+            func.count().filter(and_(pending, or_(deliveries.c.not_before.is_(None), deliveries.c.not_before <= now))),
+            func.count().filter(deferred),
+            func.count().filter(deliveries.c.status == "processing"),
+            func.count().filter(deliveries.c.status == "failed"),
+        ).select_from(deliveries)
+        with self._read() as conn:
+            waiting, later, busy, failed = conn.execute(stmt).one()
+        return {"waiting": waiting, "deferred": later, "in progress": busy, "failed": failed}
+
     def get_status(self, delivery_id: str) -> str | None:
         """'pending', 'processing', 'done', 'failed', or None if never recorded."""
         stmt = select(deliveries.c.status).where(deliveries.c.delivery_id == delivery_id)

@@ -1,4 +1,4 @@
-"""Notice settings: a person turns their e-mail notices off or on; a mediator enters an address for someone."""
+"""Notice settings and the mediators' pages: your own notices on or off, an address for someone, the queue."""
 from __future__ import annotations
 
 import hashlib
@@ -12,11 +12,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from app.render import when
 from app.service.context import Context
+from app.service.queue import open_cases
 from app.web.auth import SignIn
 from app.web.frame import error_page, page
 
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>]{1,63}$")
+_NO_CASES = "<tr><td colspan=\"4\">No open cases.</td></tr>"
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
@@ -58,14 +61,37 @@ class NoticePages:
             f"value=\"{self._token(login, '/notices')}\"><input type=\"hidden\" name=\"notices\" value=\"{choice}\">"
             f"<button type=\"submit\">Turn notices {choice}</button></form>"), signed_in=True)
 
-    async def addresses(self, request: Request) -> Response:
+    async def _mediator(self, request: Request) -> str | Response:
+        """The signed-in mediator's login, or the page that says this is for mediators only."""
         login = self.sign_in.require(request)
         if not isinstance(login, str):
             return login
-        ctx = self.context()
-        if not (await ctx.roles.actor(login)).has("mediator"):
+        if not (await self.context().roles.actor(login)).has("mediator"):
             return error_page("For mediators only", "This page is for the desk's mediators.",
                               ("/", "Go to the start page"), 403, signed_in=True)
+        return login
+
+    async def queue(self, request: Request) -> Response:
+        login = await self._mediator(request)
+        if not isinstance(login, str):
+            return login
+        ctx = self.context()
+        rows = await open_cases(ctx)
+        body = "".join(
+            f"<tr><td>{html.escape(r.code)}</td>"
+            f"<td>{html.escape(r.stage)}</td><td>{html.escape(', '.join(r.assignees) or 'nobody yet')}</td>"
+            f"<td>{html.escape(when(r.deadline) + ' ' + r.what) if r.deadline else 'none'}</td></tr>" for r in rows)
+        return page("Queue", (
+            "<h1>Open cases</h1><p>Soonest deadline first.</p><div class=\"scroll\"><table><thead><tr>"
+            "<th scope=\"col\">Case</th><th scope=\"col\">Stage</th><th scope=\"col\">Assignees</th>"
+            f"<th scope=\"col\">Next deadline</th></tr></thead><tbody>{body or _NO_CASES}</tbody></table></div>"),
+            signed_in=True)
+
+    async def addresses(self, request: Request) -> Response:
+        login = await self._mediator(request)
+        if not isinstance(login, str):
+            return login
+        ctx = self.context()
         message = ""
         if request.method == "POST":
             data = await request.form()
@@ -94,4 +120,4 @@ class NoticePages:
 
     def routes(self) -> list[Route]:
         return [Route("/notices", self.notices, methods=["GET", "POST"]),
-                Route("/addresses", self.addresses, methods=["GET", "POST"])]
+                Route("/addresses", self.addresses, methods=["GET", "POST"]), Route("/queue", self.queue)]
