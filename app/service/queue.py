@@ -23,7 +23,7 @@ class Row:
 async def open_cases(ctx: Context) -> list[Row]:
     """Every case not closed, soonest deadline first (cases without one last)."""
     rows = []
-    for case in await all_cases(ctx):
+    for case in await all_cases(ctx.github, ctx.store, ctx.cases_repo, ctx.me):
         if case.stage is Stage.CLOSED:
             continue
         poll = ctx.store.get_poll(case.current_poll) if case.current_poll else None
