@@ -378,3 +378,26 @@ def test_the_workflow_steps_run_for_real_with_curl_against_served_github_and_ser
 
 def decision_in(text: str) -> bool:
     return "## Decision C-2026-001-d1" in text and "temporary-ban" in text
+
+
+def test_keys_are_taken_only_from_the_issuer_itself(store):
+    """An issuer document that points its keys at another host (where a forger's keys would be) is refused."""
+    from app.web.oidc import Expect, NotAuthenticated, Verifier
+
+    async def story():
+        world, decision, run_id = await decided(store, Clock())
+        await review(world, run_id)
+        token = await token_for(world, DECISIONS, run_id, "apply", "steering-council")
+        issuer = "http://github.local/_services/token"
+
+        async def lying(url: str) -> dict:
+            return {"issuer": issuer, "jwks_uri": "http://github.local/_services/token.evil/keys"}
+
+        try:
+            await Verifier(SERVICE_URL, lying, issuer=issuer).verify(token, Expect(DECISIONS, "sc-approval.yml",
+                                                                                   frozenset({"workflow_dispatch"})))
+        except NotAuthenticated as refusal:
+            return str(refusal)
+        return None
+
+    assert "does not name its own keys" in (run(story()) or "")

@@ -83,7 +83,7 @@ class Verifier:
             config = await self._get_json(f"{self.issuer}/.well-known/openid-configuration")
             jwks_uri = config.get("jwks_uri") if isinstance(config, dict) else None
             # The keys must come from the issuer itself, never from wherever a document points.
-            if config.get("issuer", "").rstrip("/") != self.issuer or not str(jwks_uri).startswith(self.issuer):
+            if config.get("issuer", "").rstrip("/") != self.issuer or not str(jwks_uri).startswith(self.issuer + "/"):
                 raise NotAuthenticated("the issuer's OpenID configuration does not name its own keys")
             self._keys = _Keys(jwks_uri, self._get_json, asyncio.get_running_loop())
         return self._keys
