@@ -21,6 +21,7 @@ from test_sanctions_support import (
     world_for,
 )
 
+from app.service.casefile import state_comment_id
 from app.service.sweep import sweep
 
 
@@ -42,8 +43,9 @@ def test_a_failing_case_does_not_delay_another_case_s_lift_and_close(store):
 
     async def story():
         world, first, second, decision = await two_cases_one_lift_due(store, clock)
-        # Everything about the second case fails for now: reading its comments answers 502.
-        world.state.inject("GET", rf"^/repos/{CASES}/issues/{second}/comments", 502, times=1000)
+        # Everything about the second case fails for now: reading its state comment answers 502.
+        state_comment = state_comment_id(store, CASES, second)
+        world.state.inject("GET", rf"^/repos/{CASES}/issues/comments/{state_comment}$", 502, times=1000)
         counts = await sweep(context(world, clock), world.router.apply)
         await world.settle()
         during = store.get_sanction(decision).state, (await state_of(world, first)).stage.value
@@ -56,8 +58,9 @@ def test_a_failing_case_does_not_delay_another_case_s_lift_and_close(store):
     world, first, second, counts, during, said, again = run(story())
     assert during == ("lifted", "closed")
     assert world.state.repo(CASES).issues[first].state == "closed"
-    assert counts["failed"] == 1 and counts["ticked"] == 1  # the first case's tick: its close
-    assert len(said) == 1 and f"case #{second}" in said[0] and "Unavailable" in said[0]
+    # The second case's two jobs (its tick and its retention check) failed; the first case's tick closed it.
+    assert counts["failed"] == 2 and counts["ticked"] == 1
+    assert len(said) == 2 and all(f"case #{second}" in body and "Unavailable" in body for body in said)
     assert "failed" not in again and again["ticked"] == 1  # the second case, now
     assert teams_of(world, SUBJECT) == ["triage"] and SUBJECT in world.state.orgs[ORG].members
 
