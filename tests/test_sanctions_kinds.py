@@ -254,3 +254,27 @@ def test_an_urgent_ban_then_the_polls_ban_keeps_the_person_blocked_when_the_urge
     handed = store.get_sanction(poll)
     assert handed.state == "applied" and handed.teams == ("triage",) and handed.was_member is True
     assert any(f"stays blocked under `{poll}`" in b for b in comments(world, number))
+
+
+def test_a_ban_records_direct_collaborator_access_the_block_removes_and_gives_it_back(store):
+    clock = Clock()
+
+    async def story():
+        world = await world_for(store, clock)
+        world.state.orgs[ORG].members.pop(SUBJECT)
+        world.state.orgs[ORG].teams["triage"].members.pop(SUBJECT)
+        world.state.add_collaborator(WATCHED, SUBJECT, "write")  # an outside collaborator on the project
+        number = await open_case(world)
+        decision = await decide(world, clock, number, "temporary-ban")
+        await approve_by_command(world, number)
+        during = dict(world.state.repo(WATCHED).collaborators)
+        clock.advance(timedelta(days=29))
+        await tick(world, clock, number)
+        return world, number, decision, during
+
+    world, number, decision, during = run(story())
+    assert store.get_sanction(decision).details["collaborators"] == {WATCHED: "push"}
+    assert SUBJECT not in during  # GitHub removed the access when it blocked them
+    # Outside the organisation, GitHub makes it an invitation; accepted, the access is back as it was.
+    assert world.state.repo(WATCHED).invitations == {SUBJECT: "write"}
+    assert any(f"Direct access restored to `{WATCHED}`" in b and "invitation" in b for b in comments(world, number))

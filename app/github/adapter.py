@@ -591,6 +591,31 @@ class GitHubAdapter(GitHubPort):
             cursor = teams["pageInfo"]["endCursor"]
         return tuple(slugs)
 
+    async def direct_access(self, org: str, login: str) -> dict[str, str]:
+        repos = await self._pages(
+            "repos/list-for-org",
+            lambda page: self._gh.rest.repos.async_list_for_org(org, per_page=PER_PAGE, page=page))
+        found: dict[str, str] = {}
+        for repo in repos:
+            owner, name = _split(repo["full_name"])
+            people = await self._pages(
+                "repos/list-collaborators",
+                lambda page, owner=owner, name=name: self._gh.rest.repos.async_list_collaborators(
+                    owner, name, affiliation="direct", per_page=PER_PAGE, page=page))
+            for person in people:
+                if person["login"].lower() == login.lower():
+                    permissions = person.get("permissions") or {}
+                    found[repo["full_name"]] = next(
+                        (p for p in ("admin", "maintain", "push", "triage", "pull") if permissions.get(p)), "pull")
+        return found
+
+    async def grant_direct_access(self, repo: str, login: str, permission: str) -> bool:
+        owner, name = _split(repo)
+        response = await self._call(
+            "repos/add-collaborator",
+            lambda: self._gh.rest.repos.async_add_collaborator(owner, name, login, data={"permission": permission}))
+        return response.status_code == 204
+
     async def is_org_member(self, org: str, login: str) -> bool:
         return await self._exists(
             "orgs/check-membership-for-user",

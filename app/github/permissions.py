@@ -117,7 +117,10 @@ REST: Mapping[str, Need] = {
     "teams/check-permissions-for-repo-in-org": _r("administration", REFERENCE, setup_only=True),
     "teams/add-or-update-repo-permissions-in-org": _w("administration", REFERENCE, setup_only=True),
     "repos/get-collaborator-permission-level": _r("metadata", setup_only=True),
-    "repos/add-collaborator": _w("administration", setup_only=True),
+    # The App gives back direct access a block took away (sanctions/lift.py); setup also uses it.
+    "repos/add-collaborator": _w("administration"),
+    "repos/list-for-org": _r("metadata"),
+    "repos/list-collaborators": _r("metadata"),
     "repos/list-invitations": _r("administration", setup_only=True),
     "repos/accept-invitation-for-authenticated-user": Need(None, setup_only=True),
     "repos/get-content": _r("contents", setup_only=True),

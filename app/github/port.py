@@ -259,6 +259,15 @@ class GitHubPort(abc.ABC):
     async def remove_team_member(self, org: str, team_slug: str, login: str) -> None: ...
 
     @abc.abstractmethod
+    async def direct_access(self, org: str, login: str) -> dict[str, str]:
+        """The organisation's repositories where `login` is a direct collaborator: repo -> permission
+        (pull, triage, push, maintain or admin). GitHub removes this access when it blocks them."""
+
+    @abc.abstractmethod
+    async def grant_direct_access(self, repo: str, login: str, permission: str) -> bool:
+        """Make `login` a direct collaborator again; False if GitHub sent an invitation to accept first."""
+
+    @abc.abstractmethod
     async def block_user(self, org: str, login: str) -> None: ...
 
     @abc.abstractmethod

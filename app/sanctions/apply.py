@@ -72,6 +72,10 @@ async def _record_teams(desk: Desk, decision: Decision, record: Sanction) -> San
 async def _org_block(desk: Desk, file: CaseFile, decision: Decision, plan: Plan, record: Sanction) -> dict:
     gh, org, login = desk.github, desk.org, decision.subject
     await _record_teams(desk, decision, record)
+    if "collaborators" not in desk.store.get_sanction(decision.id).details:
+        # GitHub removes a blocked user as a collaborator on the organisation's repositories ("Blocking a
+        # user from your organization"): the direct access is recorded first, so the path back restores it.
+        desk.store.update_details(decision.id, desk.now, collaborators=await gh.direct_access(org, login))
     # GitHub refuses to block a member: they leave the organisation (and so every team) first.
     if await gh.is_org_member(org, login):
         await gh.remove_org_member(org, login)

@@ -87,7 +87,23 @@ async def _org_block(desk: Desk, record: Sanction, restore: bool) -> dict:
         await desk.github.unblock_user(desk.org, record.subject)
     except NotFound:
         pass  # not blocked (unblocked by hand, or never got that far): the wanted end state holds
-    return {"unblocked": True, **await _give_back_teams(desk, record, restore)}
+    return {"unblocked": True, **await _give_back_teams(desk, record, restore),
+            **await _give_back_access(desk, record, restore)}
+
+
+async def _give_back_access(desk: Desk, record: Sanction, restore: bool) -> dict:
+    """Direct collaborator access the block took away, given back where the action restores; for someone
+    outside the organisation GitHub makes it an invitation they accept."""
+    recorded = dict(record.details.get("collaborators") or {})
+    if not recorded:
+        return {}
+    if not restore:
+        return {"access_not_restored": sorted(recorded)}
+    invited = []
+    for repo, permission in sorted(recorded.items()):
+        if not await desk.github.grant_direct_access(repo, record.subject, permission):
+            invited.append(repo)
+    return {"access_restored": sorted(recorded), "access_invited": invited}
 
 
 async def _team_removal(desk: Desk, record: Sanction, restore: bool) -> dict:
@@ -130,4 +146,6 @@ def _lifted_context(record: Sanction, facts: dict) -> dict:
         "limit_removed": facts.get("limit_removed"), "restored": facts.get("restored", []),
         "invited": facts.get("invited", False), "reinvite": facts.get("reinvite", False),
         "not_restored": facts.get("not_restored", []),
+        "access_restored": facts.get("access_restored", []), "access_invited": facts.get("access_invited", []),
+        "access_not_restored": facts.get("access_not_restored", []),
     }

@@ -252,6 +252,40 @@ async def add_collaborator(request: Request) -> Response:
     return JSONResponse(_invitation(ctx, repo, login), status_code=201)
 
 
+async def list_collaborators(request: Request) -> Response:
+    ctx, repo = _repo(request)
+    # affiliation=direct: outside collaborators and members given access to this repository themselves.
+    affiliation = request.query_params.get("affiliation", "all")
+    if affiliation not in ("outside", "direct", "all"):
+        raise invalid("Collaborator", "affiliation")
+    org = ctx.state.orgs.get(repo.owner)
+    logins = sorted(login for login in repo.collaborators
+                    if affiliation != "outside" or org is None or login not in org.members)
+    chunk, headers = page(request, logins)
+    rank = ("read", "triage", "write", "maintain", "admin")
+    out = []
+    for login in chunk:
+        role = _ACCEPTED.get(repo.collaborators[login], repo.collaborators[login])
+        held = rank.index(role) if role in rank else 0
+        out.append(shapes.user(ctx.base, ctx.state.users[login]) | {
+            "role_name": role,
+            "permissions": {"pull": True, "triage": held >= 1, "push": held >= 2, "maintain": held >= 3,
+                            "admin": held >= 4}})
+    return JSONResponse(out, headers=headers)
+
+
+async def list_org_repos(request: Request) -> Response:
+    ctx = context(request)
+    org = request.path_params["org"]
+    if org not in ctx.state.orgs:
+        raise not_found()
+    repos = sorted((r for r in ctx.state.repos.values() if r.owner == org and ctx.state.can_see_repo(ctx.grant, r)),
+                   key=lambda r: r.full_name)
+    chunk, headers = page(request, repos)
+    return JSONResponse([{"id": r.id, "node_id": r.node_id, "name": r.name, "full_name": r.full_name,
+                          "private": r.private} for r in chunk], headers=headers)
+
+
 async def list_invitations(request: Request) -> Response:
     ctx, repo = _repo(request, admin=True)
     chunk, headers = page(request, sorted(repo.invitations))
@@ -478,6 +512,8 @@ routes = [
     Route(R, get_repo, methods=["GET"]),
     Route(f"{R}/collaborators/{{username}}/permission", collaborator_permission, methods=["GET"]),
     Route(f"{R}/collaborators/{{username}}", add_collaborator, methods=["PUT"]),
+    Route(f"{R}/collaborators", list_collaborators, methods=["GET"]),
+    Route("/orgs/{org}/repos", list_org_repos, methods=["GET"]),
     Route(f"{R}/invitations", list_invitations, methods=["GET"]),
     Route("/user/repository_invitations/{invitation_id:int}", accept_invitation, methods=["PATCH"]),
     Route(f"{R}/contents/{{path:path}}", contents, methods=["GET", "PUT"]),
