@@ -41,6 +41,9 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     cases += [Unit(f"forget case #{number}", CHORE, partial(_forget, ctx, counts, number), number)
               for number, _state in issues]
     lines += await run_units(cases, partial(_report, ctx))
+    if ctx.notices is not None:
+        # E-mails a mail server turned away for now: each is tried again, up to a limit (app/notices).
+        counts["notices"] = sum((await ctx.notices.retry()).values())
     failed = sum(1 for line in lines if ": failed (" in line)
     if failed:
         counts["failed"] = failed
