@@ -115,10 +115,14 @@ def browser():
         browser.close()
 
 
-def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser, store, received):
+def _open(store, servers):
     the_policy = policy()
-    opened = open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC),
-                       public_url=servers, key_bits=TEST_KEY_BITS)
+    return open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC), public_url=servers,
+                     key_bits=TEST_KEY_BITS)
+
+
+def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser, store, received):
+    opened = _open(store, servers)
     slug = to_slug(opened.poll_id)
 
     context = browser.new_context()
@@ -182,11 +186,33 @@ def test_sign_in_get_a_ballot_vote_revote_and_find_the_receipt(servers, browser,
 
 
 def test_a_damaged_link_is_caught_before_voting(servers, browser, store):
-    the_policy = policy()
-    opened = open_poll(case_for_poll(the_policy), the_policy, store, VOTERS, datetime.now(UTC),
-                       public_url=servers, key_bits=TEST_KEY_BITS)
+    opened = _open(store, servers)
     page = browser.new_page()
     page.goto(f"{servers}/polls/{to_slug(opened.poll_id)}/vote#t=AAAA&p=AAAA&s=AAAA&k=AAAA")
     page.locator("#error", has_text="damaged").wait_for()
     assert page.locator("#vote").is_hidden()
     page.close()
+
+
+def test_a_browser_without_ed25519_is_told_and_takes_no_ballot(servers, browser, store, received):
+    opened = _open(store, servers)
+    slug = to_slug(opened.poll_id)
+    context = browser.new_context()
+    # What an older browser does: WebCrypto knows no Ed25519.
+    context.add_init_script("""
+        const generateKey = crypto.subtle.generateKey.bind(crypto.subtle);
+        crypto.subtle.generateKey = (algorithm, ...rest) =>
+          (algorithm === 'Ed25519' || algorithm?.name === 'Ed25519')
+            ? Promise.reject(new DOMException('Unrecognized name', 'NotSupportedError'))
+            : generateKey(algorithm, ...rest);
+    """)
+    page = context.new_page()
+    page.goto(f"{servers}/ballot/{slug}")
+    page.get_by_role("link", name="voter-2").click()
+    page.wait_for_url(f"{servers}/ballot/{slug}")
+    page.get_by_role("button", name="Get my ballot").click()
+    page.locator("#error", has_text="cannot make an Ed25519 key").wait_for()
+    assert "No ballot was taken" in page.locator("#error").inner_text()
+    context.close()
+    assert received["desk"].to("POST", f"/ballot/{slug}/sign") == []  # nothing was asked, so nothing is used up
+    assert store.not_issued(opened.poll_id) == store.electorate_of(opened.poll_id)

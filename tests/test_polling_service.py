@@ -34,6 +34,8 @@ class Forum:
 
 def result_with(ballots: int) -> str:
     return json.dumps({"outcome": "warning", "totals": {"no-action": 0, "warning": ballots, "abstain": 0},
+                       "options": [{"id": "no-action", "severity": 0}, {"id": "warning", "severity": 1}],
+                       "signed_count": ballots,
                        "ballots": [{"receipt": f"{n:064x}", "choice": "warning"} for n in range(ballots)],
                        "electorate_size": ballots, "quorum": "1/2", "threshold": "2/3", "rule": "severity-threshold"})
 
@@ -51,6 +53,8 @@ def test_a_result_is_posted_once_and_the_discussion_closed_and_locked(store):
     asyncio.run(publish(ctx, "C-2026-001/1", result_with(5)))
     asyncio.run(publish(ctx, "C-2026-001/1", result_with(5)))
     assert len(forum.comments) == 1 and '"outcome": "warning"' in forum.comments[0]
+    comment = forum.comments[0]
+    assert "| `warning` | 5 | 5 of 5 |" in comment and "| `no-action` | 0 | 5 of 5 (no-action or stronger) |" in comment
     assert forum.closed == ["D_1"] and forum.locked == ["D_1"]
 
 
@@ -60,4 +64,4 @@ def test_a_record_too_large_for_a_comment_is_linked_instead(store):
     assert len(big) > MAX_COMMENT
     asyncio.run(publish(context(store, forum), "C-2026-001/1", big))
     (body,) = forum.comments
-    assert "https://desk.example/polls/C-2026-001-1/result.json" in body and big not in body
+    assert "https://desk.example/ballot/C-2026-001-1/result.json" in body and big not in body

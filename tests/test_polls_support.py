@@ -59,12 +59,12 @@ class Clock:
 class Service:
     """The ballot routes over `store`, with sign-in, a movable clock and a TestClient per role."""
 
-    def __init__(self, store, clock: Clock | None = None, wrap=None):
+    def __init__(self, store, clock: Clock | None = None, wrap=None, pool=None):
         self.store = store
         self.clock = clock or Clock()
         self.sign_in = SignIn(SECRET, SERVICE, authorize=lambda redirect, state: "unused",
                               exchange=None, secure_cookies=False)
-        routes = [*self.sign_in.routes(), *ballot_routes(store, self.sign_in, clock=self.clock)]
+        routes = [*self.sign_in.routes(), *ballot_routes(store, self.sign_in, clock=self.clock, pool=pool)]
         app = Starlette(routes=routes)
         self.app = wrap(app) if wrap else app
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
 from starlette.testclient import TestClient
 
 from app.core.context_card import context_card
@@ -20,6 +21,7 @@ from app.render.policy_page import render_policy_page
 from app.service.context import Context
 from app.service.polling import open_case_poll
 from app.service.sweep import sweep
+from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.results import result_routes
 from app.wiring.local import build_world
 from app.wiring.policy_files import load_policy
@@ -148,7 +150,8 @@ def test_a_no_action_case_is_forgotten_at_its_retention_through_github_and_the_s
     clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
     async def story():
-        world = await build_world(POLICY, store, now=clock, extra_routes=result_routes(store))
+        sign_in = SignIn("r" * 40, "http://desk.local", authorize=lambda redirect, state: "", exchange=None)
+        world = await build_world(POLICY, store, now=clock, extra_routes=result_routes(store, sign_in))
 
         def ctx():
             return Context.make(world.github, POLICY, store, world.router.me, clock.now, "http://desk.local")
@@ -172,8 +175,11 @@ def test_a_no_action_case_is_forgotten_at_its_retention_through_github_and_the_s
             await mediator.create_comment(PLACES.cases, 1, text, key=f"m-{clock.now.timestamp():.0f}")
             await world.settle()
         ended = clock.now
-        browser = TestClient(world.service_app)
-        assert browser.get("/polls/C-2026-001-1/result.json").status_code == 200
+        # The result is for the poll's electorate: a core developer signed in fetches it.
+        with store.engine.connect() as conn:
+            voter = conn.execute(sql("SELECT login FROM electorate WHERE poll_id = 'C-2026-001/1'")).scalars().first()
+        browser = TestClient(world.service_app, cookies={SESSION_COOKIE: sign_in.sessions.dumps({"login": voter})})
+        assert browser.get("/ballot/C-2026-001-1/result.json").status_code == 200
         clock.now = ended + POLICY.process.retention.resolved - timedelta(days=1)
         early = await sweep(ctx(), world.router.apply)
         await world.settle()
@@ -201,7 +207,7 @@ def test_a_no_action_case_is_forgotten_at_its_retention_through_github_and_the_s
         assert login not in only.body
     forum = world.state.repo(PLACES.deliberation.repo)
     assert forum.discussions == {}
-    answer = browser.get("/polls/C-2026-001-1/result.json")
+    answer = browser.get("/ballot/C-2026-001-1/result.json")
     assert answer.status_code == 410 and "forgotten" in answer.json()["message"]
     with store.engine.connect() as conn:
         keys = [row[0] for row in conn.exec_driver_sql("SELECT effect_key FROM effects")]

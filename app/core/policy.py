@@ -158,6 +158,7 @@ class PollRules(Strict):
     quorum: Ratio
     rule: Literal["severity-threshold", "plurality"] = "severity-threshold"
     threshold: Ratio
+    remind_before: Duration = timedelta(hours=24)  # who has not taken a ballot is reminded this long before the end
 
 
 class UrgentBan(Strict):

@@ -95,12 +95,9 @@ def _severity_threshold(ordered: tuple[Option, ...], counts: Counter[str], thres
     voting = sum(counts[option.id] for option in ordered)
     if voting == 0:
         return NO_ACTION
-    # A ballot supports every option up to its own choice, so an option's support is the number of
-    # ballots at its severity or above: a running sum from the most severe option down.
-    supporters = 0
+    backing = support(ordered, counts, SEVERITY_THRESHOLD)
     for option in reversed(ordered):
-        supporters += counts[option.id]
-        if Fraction(supporters, voting) >= threshold:
+        if Fraction(backing[option.id], voting) >= threshold:
             return option.id
     return NO_ACTION  # not reached: every non-abstaining ballot supports "no-action"
 
@@ -109,6 +106,42 @@ def _plurality(ordered: tuple[Option, ...], counts: Counter[str]) -> str:
     # max() keeps the first of equal keys, and `ordered` runs from least severe, so ties go to the milder
     # option; with no votes at all every count is 0 and the winner is "no-action".
     return max(ordered, key=lambda option: counts[option.id]).id
+
+
+def support(options: Sequence[Option], totals: dict[str, int], rule: str) -> dict[str, int]:
+    """Each option's deciding support: under severity-threshold the ballots for it or a stronger option
+    (a vote for a stronger action counts for every milder one), under plurality its own ballots."""
+    ordered = check_options(options)
+    if rule == PLURALITY:
+        return {option.id: totals.get(option.id, 0) for option in ordered}
+    out, running = {}, 0
+    for option in reversed(ordered):
+        running += totals.get(option.id, 0)
+        out[option.id] = running
+    return {option.id: out[option.id] for option in ordered}
+
+
+def support_in_words(options: Sequence[Option], totals: dict[str, int], rule: str) -> dict[str, str]:
+    """Each option's deciding support as the result shows it: "2 of 3 (warning or stronger)"."""
+    backing = support(options, totals, rule)
+    voting = sum(totals.get(option.id, 0) for option in options)
+    ordered = check_options(options)
+    strongest = ordered[-1].id
+    return {option: (f"{count} of {voting}" if rule == PLURALITY or option == strongest
+                     else f"{count} of {voting} ({option} or stronger)") for option, count in backing.items()}
+
+
+def rule_in_words(rule: str, threshold: Fraction, quorum: Fraction) -> str:
+    """How the tally works, in plain words: the one text the policy page, the poll and its result show."""
+    taking_part = (f"At least {quorum} of the electorate must take part (abstaining counts), or the poll "
+                   f"decides nothing and the case returns to the mediators.")
+    if rule == PLURALITY:
+        return (f"{taking_part} Abstentions then count for no option. The option with the most ballots wins; "
+                "if two or more have the same number, the mildest of them wins.")
+    return (f"{taking_part} Abstentions then count for no option. A vote for an action also supports every "
+            f"milder one, since whoever wants the stronger action accepts at least the milder: an option's "
+            f"support is the ballots for it or for a stronger option. The strongest option supported by at "
+            f"least {threshold} of the ballots that do not abstain wins; \"no action\" always has all of them.")
 
 
 def tally(

@@ -416,8 +416,9 @@ class Script:
         self.note(f"cast again; receipt {receipt.receipt[:16]}… replaced={receipt.replaced}")
 
     async def recount(self) -> None:
-        # Anyone can download the published result from the service and recount it.
-        early = self.browser.get("/polls/C-2026-002-1/result.json")
+        # Any core developer of the poll's electorate can download the published result and recount it.
+        voter = self.sign_in.sessions.dumps({"login": "voter-1"})  # as if signed in through GitHub
+        early = self.browser.get("/ballot/C-2026-002-1/result.json", headers={"Cookie": f"{SESSION_COOKIE}={voter}"})
         result = early.text if early.status_code == 200 else ""
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             handle.write(result)
@@ -464,7 +465,7 @@ async def play(out: TextIO, as_json: bool, policy, store, app_slug: str = APP_SL
                   "ISSUE_TEMPLATE", sign_in_secret)
     world = await build_world(policy, store, now=clock, app_slug=app_slug, public_url=PUBLIC_URL,
                               wrap_transport=wrap_transport,
-                              extra_routes=[*pages.routes(), *result_routes(store),
+                              extra_routes=[*pages.routes(), *result_routes(store, sign_in),
                                             *ballot_routes(store, sign_in, clock=clock)])
     box["ctx"] = lambda: Context.make(world.github, policy, store, world.router.me, clock.now, PUBLIC_URL)
     script = Script(world, clock, Timeline(out, as_json), sign_in)

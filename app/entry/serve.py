@@ -12,6 +12,7 @@ import uvicorn
 
 from app.entry import logs
 from app.github.signin import authorize_url, signed_in_from_code
+from app.polls.pool import CastPool
 from app.web.auth import SignIn
 from app.web.ballot import ballot_routes
 from app.web.notice_pages import NoticePages
@@ -44,11 +45,15 @@ async def build(env: dict[str, str]):
     # The workflows' calls: each run's OIDC token, for this service's URL, checked against the issuer's keys.
     calls = WorkflowCalls(Verifier(settings.public_url, json_getter(), issuer=settings.oidc_issuer), rt.policy,
                           rt.context, rt.router.apply, settings.public_url)
-    return create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router,
-                      routes=[*calls.routes(), *sign_in.routes(), *pages.routes(),
-                              *NoticePages(sign_in, rt.context, settings.session_secret).routes(),
-                              *result_routes(rt.store),
-                              *ballot_routes(rt.store, sign_in)])
+    # Casts are held in memory and written in one batch before each deadline (app/polls/pool.py).
+    pool = CastPool(rt.store)
+    app = create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router,
+                     routes=[*calls.routes(), *sign_in.routes(), *pages.routes(),
+                             *NoticePages(sign_in, rt.context, settings.session_secret).routes(),
+                             *result_routes(rt.store, sign_in),
+                             *ballot_routes(rt.store, sign_in, pool=pool)])
+    app.state.cast_pool = pool
+    return app
 
 
 def serve(host: str, port: int, log_level: str = "INFO") -> int:
@@ -72,7 +77,10 @@ def serve(host: str, port: int, log_level: str = "INFO") -> int:
         # pair a ballot's signing request with its cast. The app logs delivery ids and code names only.
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
                                 proxy_headers=False, server_header=False, log_config=logs.uvicorn_config())
-        await uvicorn.Server(config).serve()
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            app.state.cast_pool.write_all()  # a stop or restart writes the casts it held
 
     asyncio.run(main())
     return 0

@@ -8,6 +8,7 @@ from datetime import datetime
 from app.ballots import blindrsa, castsig
 from app.polls import keycache
 from app.polls.errors import BallotRefused
+from app.polls.pool import CastPool
 from app.polls.terms import PollTerms
 from app.render import when
 from app.store import PollClosed, StaleCast
@@ -38,11 +39,12 @@ def _decode(fields: Mapping, name: str, label: str) -> bytes:
         raise BallotRefused(400, f"The ballot's {label} is not base64url text.") from None
 
 
-def cast_ballot(store, poll_id: str, fields: Mapping, now: datetime) -> Cast:
+def cast_ballot(store, poll_id: str, fields: Mapping, now: datetime, pool: CastPool | None = None) -> Cast:
     """Record the choice in `fields`: token, prefix, signature, cast_sig (base64url), choice, seq.
 
     `cast_sig` is the token key's signature over (poll, choice, seq); a cast replaces an earlier one of the
-    same ballot only with a higher seq, so an old cast replayed cannot undo a later one.
+    same ballot only with a higher seq, so an old cast replayed cannot undo a later one. With a `pool`, the
+    cast is held and written with all the others before the deadline (see `app.polls.pool`).
     """
     poll = store.get_poll(poll_id)
     if poll is None:
@@ -75,7 +77,10 @@ def cast_ballot(store, poll_id: str, fields: Mapping, now: datetime) -> Cast:
     extra = {"token": fields["token"], "prefix": fields["prefix"], "signature": fields["signature"],
              "seq": str(seq), "cast_sig": fields["cast_sig"]}
     try:
-        outcome = store.cast_ballot(poll_id, bytes.fromhex(receipt), choice, extra, now, seq=seq)
+        if pool is not None and pool.holds(poll.deadline, now):
+            outcome = pool.hold(poll_id, bytes.fromhex(receipt), choice, extra, seq, poll.deadline)
+        else:
+            outcome = store.cast_ballot(poll_id, bytes.fromhex(receipt), choice, extra, now, seq=seq)
     except PollClosed:
         raise BallotRefused(410, "This poll has closed; ballots are no longer accepted.") from None
     except StaleCast as stale:

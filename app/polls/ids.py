@@ -36,7 +36,3 @@ def ballot_url(public_url: str, poll_id: str) -> str:
     """The signed-in page that issues ballots; under /ballot/, where the sign-in cookie goes (never /polls/)."""
     return f"{public_url.rstrip('/')}/ballot/{to_slug(poll_id)}"
 
-
-def vote_path(poll_id: str) -> str:
-    """The vote page, under /polls/, where no sign-in cookie is ever sent."""
-    return f"/polls/{to_slug(poll_id)}/vote"

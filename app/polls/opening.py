@@ -11,6 +11,7 @@ from app.ballots import blindrsa, castsig
 from app.core.case import Case
 from app.core.events import PollOpened
 from app.core.policy import NO_ACTION, Policy
+from app.core.tally import rule_in_words
 from app.polls.ids import ballot_url, make_poll_id
 from app.polls.terms import NO_ACTION_TEXT, Choice, PollTerms
 from app.render import render, when
@@ -38,6 +39,14 @@ def electorate_for(case: Case, voters: Iterable[str]) -> list[str]:
     # Logins are case-insensitive on GitHub: "Voter-1" in a team list is "voter-1" in a case.
     excluded_folded = {login.casefold() for login in excluded}
     return sorted({login for login in voters if login.casefold() not in excluded_folded})
+
+
+def voters_mention(policy: Policy, electorate: list[str]) -> str:
+    """Who the poll's discussion mentions, so GitHub notifies them: the voters team, or each voter."""
+    role = policy.roles.roles.voters
+    if role.team:
+        return f"@{policy.roles.organization}/{role.team}"
+    return " ".join(f"@{login}" for login in electorate)
 
 
 def _choices(case: Case, policy: Policy) -> tuple[Choice, ...]:
@@ -94,7 +103,8 @@ def open_poll(case: Case, policy: Policy, store, voters: Iterable[str], now: dat
         "options": terms.options, "rule": terms.rule, "threshold": terms.threshold, "quorum": terms.quorum,
         "electorate_size": terms.electorate_size, "ballot_url": link, "public_key": terms.public_key,
         "standing": standing or {},
-        "receipt_key": terms.receipt_key,
+        "receipt_key": terms.receipt_key, "mention": voters_mention(policy, electorate),
+        "rule_words": rule_in_words(terms.rule, terms.threshold, terms.quorum),
     })
     return OpenedPoll(
         poll_id=poll_id, terms=terms, title=f"Poll {poll_id}: case {case.code}", body=body, ballot_url=link,

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from app.core.poll_result import ParsedBallot, ParsedResult, Recount, ResultFormatError, parse_result, recount
-from app.core.tally import ABSTAIN
+from app.core.tally import ABSTAIN, SEVERITY_THRESHOLD, rule_in_words, support_in_words
 
 # Exit codes, so a workflow can tell "the record is wrong" from "the record cannot be read".
 MATCHES, DIFFERS, UNREADABLE = 0, 1, 2
@@ -20,19 +20,23 @@ VerifierFactory = Callable[[ParsedResult], Callable[[ParsedBallot], bool] | None
 
 
 def _report(parsed: ParsedResult, counted: Recount, out: TextIO) -> None:
-    out.write(f"Poll {parsed.poll}: rule {parsed.rule}, threshold {parsed.threshold}, "
+    threshold = f", threshold {parsed.threshold}" if parsed.rule == SEVERITY_THRESHOLD else ""
+    out.write(f"Poll {parsed.poll}: rule {parsed.rule}{threshold}, "
               f"quorum {parsed.quorum}, electorate {parsed.electorate_size}\n")
+    out.write(f"How it is counted: {rule_in_words(parsed.rule, parsed.threshold, parsed.quorum)}\n")
     quorum = {True: "met", False: "not met", None: "cannot be judged"}[counted.quorum_met]
     out.write(f"Ballots published: {len(parsed.ballots)}; counted: {counted.cast}; quorum {quorum}\n")
     rows = [(option.id, str(option.severity)) for option in sorted(parsed.options, key=lambda o: o.severity)]
     rows.append((ABSTAIN, ""))
     rows += [(key, "?") for key in parsed.totals if key not in counted.totals]
     width = max(len("option"), *(len(name) for name, _ in rows))
-    out.write(f"  {'option':<{width}}  severity  claimed  recounted\n")
+    backing = support_in_words(parsed.options, counted.totals, parsed.rule)
+    out.write(f"  {'option':<{width}}  severity  claimed  recounted  deciding support\n")
     for name, severity in rows:
         claimed, recomputed = parsed.totals.get(name), counted.totals.get(name)
         mark = "" if claimed == recomputed else "  <-- differs"
-        out.write(f"  {name:<{width}}  {severity:>8}  {_shown(claimed):>7}  {_shown(recomputed):>9}{mark}\n")
+        out.write(f"  {name:<{width}}  {severity:>8}  {_shown(claimed):>7}  {_shown(recomputed):>9}  "
+                  f"{backing.get(name, '-')}{mark}\n")
     out.write(f"Outcome: claimed {parsed.outcome}, recounted {_shown(counted.outcome)}\n")
     if counted.findings:
         out.write("Findings:\n")

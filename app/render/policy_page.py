@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.core.policy import Policy
+from app.core.tally import rule_in_words
 from app.render import render
 
 
@@ -11,4 +12,5 @@ def render_policy_page(policy: Policy) -> str:
         "source": policy.criteria.source,
         "actions": policy.actions_by_severity(),
         "process": policy.process,
+        "tally_rule": rule_in_words(*(getattr(policy.process.poll, name) for name in ("rule", "threshold", "quorum"))),
     })

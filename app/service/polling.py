@@ -5,12 +5,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from fractions import Fraction
 
 from app.core.stages import Stage
+from app.core.tally import Option, rule_in_words, support_in_words
 from app.github.adapter import with_marker
-from app.polls.ids import to_slug
+from app.polls.ids import ballot_url, to_slug
 from app.polls.opening import CannotOpen, open_poll
-from app.render import render
+from app.render import render, when
 from app.service import casefile
 from app.service.cards import standing_lines
 from app.service.casefile import CaseFile
@@ -68,8 +70,44 @@ async def open_case_poll(ctx: Context, code: str, public_url: str, apply: Apply)
 
     await once(ctx.store, key, post, busy="raise")
     await apply(ctx, file, opened.event)
+    # The discussion mentions the voters; those whose address the service knows also get an e-mail.
+    await _email(ctx, opened.poll_id, ctx.store.electorate_of(opened.poll_id), "poll", opened.ballot_url)
     log.info("poll opened case=%s poll=%s", code, opened.poll_id)
     return opened.poll_id
+
+
+async def _email(ctx: Context, poll_id: str, logins: list[str], kind: str, link: str) -> None:
+    if ctx.notices is None:
+        return
+    for login in logins:
+        # Keyed per poll and person, so a rerun sends nothing twice.
+        await ctx.notices.notify(f"{kind}:{poll_id}:{login}", login, kind, link)
+
+
+async def remind_voters(ctx: Context) -> list[str]:
+    """Once per poll, `remind_before` its deadline: mention in its discussion, and e-mail, the electorate
+    members who have not taken a ballot. Only whether someone took a ballot is known, never how they voted."""
+    lines = []
+    for poll in ctx.store.open_polls():
+        if not poll.deadline - ctx.policy.process.poll.remind_before <= ctx.now < poll.deadline:
+            continue
+        posted = ctx.store.effect_result(f"discussion:{poll.poll_id}")
+        waiting = ctx.store.not_issued(poll.poll_id)
+        if not posted or not waiting:
+            continue
+        link = ballot_url(ctx.public_url, poll.poll_id)
+        body = render("poll-reminder.md.j2", {"poll": poll.poll_id, "deadline": when(poll.deadline), "link": link,
+                                              "waiting": waiting})
+
+        discussion = json.loads(posted)["id"]
+
+        async def comment(discussion=discussion, body=body) -> str:
+            return (await ctx.github.add_discussion_comment(discussion, body)).url
+
+        await once(ctx.store, f"poll-reminder:{poll.poll_id}", comment, busy="raise")
+        await _email(ctx, poll.poll_id, waiting, "poll-reminder", link)
+        lines.append(f"reminded poll {poll.poll_id}: {len(waiting)} without a ballot")
+    return lines
 
 
 async def archive_when_cool(ctx: Context, poll_id: str) -> int:
@@ -105,13 +143,15 @@ async def publish(ctx: Context, poll_id: str, result_json: str) -> None:
         return
     discussion = json.loads(posted)
     result = json.loads(result_json)
-    body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": result_json,
-                                        "result_url": None})
+    options = [Option(option["id"], option["severity"]) for option in result["options"]]
+    told = {"poll": poll_id, "result": result, "support": support_in_words(options, result["totals"], result["rule"]),
+            "rule_words": rule_in_words(result["rule"], Fraction(result["threshold"]), Fraction(result["quorum"]))}
+    body = render("poll-result.md.j2", {**told, "result_json": result_json, "result_url": None})
     if len(body) > MAX_COMMENT:
-        # A large poll's record does not fit in one comment: the discussion links the service's copy.
-        url = f"{ctx.public_url}/polls/{to_slug(poll_id)}/result.json"
-        body = render("poll-result.md.j2", {"poll": poll_id, "result": result, "result_json": None,
-                                            "result_url": url})
+        # A large poll's record does not fit in one comment: the discussion links the service's copy, which
+        # only the electorate can fetch (it names who took a ballot).
+        url = f"{ctx.public_url}/ballot/{to_slug(poll_id)}/result.json"
+        body = render("poll-result.md.j2", {**told, "result_json": None, "result_url": url})
 
     key = f"poll-published:{poll_id}"
 

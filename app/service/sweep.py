@@ -17,7 +17,7 @@ from app.service.context import Context
 from app.service.executor import finish_close
 from app.service.forget import forget_if_due
 from app.service.once import remember
-from app.service.polling import Apply, archive_when_cool, publish
+from app.service.polling import Apply, archive_when_cool, publish, remind_voters
 from app.service.units import CASE, CHORE, POLL, Unit, run_units
 
 log = logging.getLogger("conduct.sweep")
@@ -30,6 +30,7 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     desk = Desk(ctx.github, ctx.store, ctx.policy, ctx.now)
     jobs = sanction_units(desk, ctx.me)
     jobs.append(Unit("close due polls", POLL, partial(_close_polls, ctx, counts)))
+    jobs.append(Unit("remind voters", POLL, partial(remind_voters, ctx)))
     lines = await run_units(jobs, partial(_report, ctx))
     counts["sanctions"] = sum(1 for line in lines if line.startswith(("lift ", "apply ", "remind ", "renew ")))
     # The cases' jobs come after the polls closed above, so a poll due now is published in this pass.

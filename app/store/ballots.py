@@ -46,7 +46,8 @@ Residual risks, stated precisely:
   exists only at the moment of issuance in the server's memory.
 
 The real fix is blind signatures: the server signs a token it never sees, so there is no
-login-to-token link anywhere, not even in memory; issuing and casting also happen at different times.
+login-to-token link anywhere, not even in memory. What then remains is the order of writes (a mark, then
+its voter's cast): ``cast_many`` writes a poll's casts held by ``app.polls.pool`` in one sorted transaction.
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ class BallotStore(StoreBase):
             # One row per statement (in sorted order) so RETURNING tells exactly which were new.
             return [login for login in wanted
                     if conn.execute(stmt.values(poll_id=poll_id, login=login)).first() is not None]
+
+    def not_issued(self, poll_id: str) -> list[str]:
+        """The electorate members no ballot was signed for yet, sorted (whom a reminder goes to)."""
+        taken = select(issued.c.login).where(issued.c.poll_id == poll_id)
+        stmt = (select(electorate.c.login).where(electorate.c.poll_id == poll_id, electorate.c.login.not_in(taken))
+                .order_by(electorate.c.login))
+        with self._read() as conn:
+            return list(conn.execute(stmt).scalars())
 
     def store_token_hash(self, poll_id: str, token_hash: bytes) -> None:
         """Remember a server-issued token's hash. Never call this in the transaction of mark_issued."""
@@ -168,6 +177,44 @@ class BallotStore(StoreBase):
                 .values(choice=choice, extra=extra)
             )
             return "replaced"
+
+    def recorded_seq(self, poll_id: str, token_hash: bytes) -> int | None:
+        """The number of the cast recorded for this ballot (0 for an unnumbered one), None if none is."""
+        stmt = select(ballots.c.extra).where(ballots.c.poll_id == poll_id, ballots.c.token_hash == bytes(token_hash))
+        with self._read() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else int((row.extra or {}).get("seq", 0))
+
+    def cast_many(self, poll_id: str, casts, now: datetime) -> int:
+        """Write held casts `(token_hash, choice, extra, seq)` in one transaction, in token-hash order.
+
+        Every row then carries the same transaction id and commit, in key order, so nothing in the files
+        says which arrived when. A cast numbered no higher than the stored one is skipped. Returns the
+        number written."""
+        written = 0
+        with self._write() as conn:
+            poll = conn.execute(
+                select(polls.c.state, polls.c.deadline).where(polls.c.poll_id == poll_id).with_for_update(read=True)
+            ).first()
+            if poll is None:
+                raise StoreError(f"unknown poll {poll_id!r}")
+            if poll.state != "open" or now >= poll.deadline:
+                raise PollClosed(f"poll {poll_id!r} is not accepting ballots")
+            for token_hash, choice, extra, seq in sorted(casts, key=lambda cast: bytes(cast[0])):
+                token_hash = bytes(token_hash)
+                recorded = conn.execute(
+                    select(ballots.c.extra).where(ballots.c.poll_id == poll_id, ballots.c.token_hash == token_hash)
+                ).first()
+                if recorded is None:
+                    conn.execute(ballots.insert().values(poll_id=poll_id, token_hash=token_hash, choice=choice,
+                                                         extra=extra))
+                elif seq > int((recorded.extra or {}).get("seq", 0)):
+                    conn.execute(update(ballots).where(ballots.c.poll_id == poll_id, ballots.c.token_hash == token_hash)
+                                 .values(choice=choice, extra=extra))
+                else:
+                    continue
+                written += 1
+        return written
 
     def ballots(self, poll_id: str) -> list[tuple[bytes, str, dict | None]]:
         """Every ballot of the poll as (token_hash, choice, extra), sorted by token hash."""

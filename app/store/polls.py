@@ -70,6 +70,19 @@ class PollStore(StoreBase):
         with self._read() as conn:
             return conn.execute(stmt).first() is not None
 
+    def electorate_of(self, poll_id: str) -> list[str]:
+        """The poll's electorate, sorted."""
+        stmt = select(electorate.c.login).where(electorate.c.poll_id == poll_id).order_by(electorate.c.login)
+        with self._read() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def open_polls(self) -> list[Poll]:
+        """Every poll still open, by deadline."""
+        cols = (polls.c.poll_id, polls.c.case_id, polls.c.frozen, polls.c.deadline, polls.c.state)
+        with self._read() as conn:
+            return [Poll(*row) for row in conn.execute(
+                select(*cols).where(polls.c.state == "open").order_by(polls.c.deadline, polls.c.poll_id))]
+
     def electorate_size(self, poll_id: str) -> int:
         stmt = select(func.count()).select_from(electorate).where(electorate.c.poll_id == poll_id)
         with self._read() as conn:

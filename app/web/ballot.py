@@ -14,7 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 from app.polls.casting import cast_ballot
 from app.polls.errors import BallotRefused
-from app.polls.ids import from_slug, to_slug, vote_path
+from app.polls.ids import from_slug, to_slug
+from app.polls.pool import CastPool
 from app.polls.signing import sign_ballot
 from app.polls.terms import PollTerms
 from app.render import when
@@ -102,9 +103,13 @@ def discussion_url(store, poll_id: str) -> str | None:
         return None
 
 
-def ballot_routes(store, sign_in: SignIn, *,
-                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[BaseRoute]:
-    """The routes under /ballot/{poll} and /polls/{poll}/ (poll in URL form, `C-2026-014-1`)."""
+def ballot_routes(store, sign_in: SignIn, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                  pool: CastPool | None = None) -> list[BaseRoute]:
+    """The routes under /ballot/{poll} and /polls/{poll}/ (poll in URL form, `C-2026-014-1`).
+
+    With a `pool` (what `conduct serve` passes), casts are held and written in one batch before the
+    deadline; without, each is written at once.
+    """
 
     def terms_of(request: Request) -> PollTerms:
         poll_id = from_slug(request.path_params["poll"])
@@ -127,7 +132,7 @@ def ballot_routes(store, sign_in: SignIn, *,
         if terms is None or not store.is_eligible(terms.poll_id, who):
             return _page("ballot-error.html.j2", 404, message=NOT_YOURS)
         page = _page("ballot-get.html.j2", login=who, terms=terms, deadline=when(terms.deadline),
-                     is_open=is_open(terms), poll_json=_poll_json(terms), vote_path=vote_path(terms.poll_id),
+                     is_open=is_open(terms), poll_json=_poll_json(terms), held=pool is not None,
                      discussion=discussion_url(store, terms.poll_id))
         page.headers.update(_CLOSE)
         return page
@@ -163,7 +168,7 @@ def ballot_routes(store, sign_in: SignIn, *,
         try:
             poll_id = terms_of(request).poll_id
             data = await _json_body(request)
-            done = cast_ballot(store, poll_id, data, clock())
+            done = cast_ballot(store, poll_id, data, clock(), pool)
         except BallotRefused as refused:
             return _error(refused)
         return JSONResponse(done.answer(), headers=_HEADERS)
