@@ -14,6 +14,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from app.ballots import bigint
+
 # RFC 9474 section 5, variant 1 (RSABSSA-SHA384-PSS-Randomized): SHA-384, MGF1 with SHA-384, a 48-byte
 # salt, and the randomized preparation function (32-byte prefix, section 4.1).
 HASH_LEN = 48
@@ -174,8 +176,8 @@ def _rsasp1_crt(numbers: rsa.RSAPrivateNumbers, m: int) -> int:
     p, q = numbers.p, numbers.q
     dp = numbers.dmp1 + secrets.randbits(64) * (p - 1)
     dq = numbers.dmq1 + secrets.randbits(64) * (q - 1)
-    s1 = pow(m % p, dp, p)
-    s2 = pow(m % q, dq, q)
+    s1 = bigint.powmod(m % p, dp, p)
+    s2 = bigint.powmod(m % q, dq, q)
     h = (numbers.iqmp * (s1 - s2)) % p
     return s2 + q * h
 
@@ -193,9 +195,9 @@ def blind_sign(private_key: rsa.RSAPrivateKey, blinded_msg: bytes) -> bytes:
     # Base blinding (section 7.1, Kocher section 10): sign m * u^e instead of m, then divide by u, so the
     # private-key operation never runs on a value the requester chose.
     u = _random_unit(n)
-    s = (_rsasp1_crt(numbers, (m * pow(u, e, n)) % n) * pow(u, -1, n)) % n  # step 2
+    s = (_rsasp1_crt(numbers, (m * bigint.powmod(u, e, n)) % n) * bigint.invert(u, n)) % n  # step 2
     # Steps 3-4 (and section 7.1's fault-attack advice): a faulty CRT result would leak a factor of n.
-    if pow(s, e, n) != m:
+    if bigint.powmod(s, e, n) != m:
         raise BlindSignatureError("signing failure")
     return i2osp(s, k)  # step 5
 

@@ -263,7 +263,7 @@ def _cmd_report(args) -> int:
         cases = demo_cases(_policy_dir(args))
     else:
 
-        from app.service.cards import all_cases
+        from app.service.caseindex import all_cases
 
         async def work(rt) -> int:
             ctx = rt.context()

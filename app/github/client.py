@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import httpx
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
@@ -48,6 +48,8 @@ MUTATING_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 DEFAULT_WRITE_INTERVAL = 1.0
 # GitHub allows no more than 100 concurrent requests; stay well below.
 MAX_CONCURRENCY = 10
+# Requests of the hourly core limit (5,000 for an installation) left for what cannot wait, such as a lift.
+CORE_RESERVE = 50
 
 
 @dataclass(frozen=True)
@@ -272,11 +274,19 @@ def _request_of(exc: GitHubException) -> httpx.Request | None:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class Budget(Protocol):
+    """A write budget shared beyond this process (the service's store): `take` returns once one write may
+    go, or raises RateLimited with when to try again."""
+
+    async def take(self) -> None: ...
+
+
 class WritePacer:
     """Serialises writes and keeps at least `interval` seconds between the starts of two of them.
 
-    One pacer per installation: GitHub counts content creation per app installation. `clock` and `sleep`
-    are injectable so tests run without waiting.
+    One pacer per installation: GitHub counts content creation per app installation. Within one process
+    the pacer spaces writes; `budget`, when set, holds every process of the service to GitHub's per-minute
+    and per-hour content limits together. `clock` and `sleep` are injectable so tests run without waiting.
     """
 
     def __init__(
@@ -285,10 +295,12 @@ class WritePacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        budget: Budget | None = None,
     ) -> None:
         self.interval = interval
         self.clock = clock
         self.sleep = sleep
+        self.budget = budget
         self._lock: asyncio.Lock | None = None
         self._last: float | None = None
 
@@ -301,18 +313,52 @@ class WritePacer:
                 wait = self._last + self.interval - self.clock()
                 if wait > 0:
                     await self.sleep(wait)
+            if self.budget is not None:
+                await self.budget.take()
             try:
                 yield
             finally:
                 self._last = self.clock()
 
 
-class PacingThrottler(BaseThrottler):
-    """githubkit's throttling hook: bounded concurrency for all requests, the pacer for writes."""
+class CoreLimit:
+    """GitHub's primary limit as its answers report it (`x-ratelimit-remaining`, `x-ratelimit-reset`).
 
-    def __init__(self, pacer: WritePacer, max_concurrency: int = MAX_CONCURRENCY) -> None:
+    Every process sees GitHub's own count on its next answer, so no store is needed: when fewer than
+    `reserve` requests are left, requests wait for the reset (RateLimited, which the worker defers on)
+    instead of spending the last ones."""
+
+    def __init__(self, reserve: int = CORE_RESERVE, clock: Clock = utcnow) -> None:
+        self.reserve, self.clock = reserve, clock
+        self.remaining: int | None = None
+        self.reset_at: datetime | None = None
+
+    def seen(self, response: httpx.Response) -> None:
+        headers = response.headers
+        if headers.get("x-ratelimit-resource", "core") != "core":
+            return
+        remaining, reset = headers.get("x-ratelimit-remaining", ""), headers.get("x-ratelimit-reset", "")
+        if remaining.isdigit() and reset.isdigit():
+            self.remaining, self.reset_at = int(remaining), datetime.fromtimestamp(int(reset), UTC)
+
+    def check(self, request: httpx.Request) -> None:
+        if is_graphql(request) or request.url.path.endswith("/access_tokens"):
+            return
+        if self.remaining is not None and self.reset_at is not None and self.remaining < self.reserve:
+            if self.clock() < self.reset_at:
+                raise RateLimited("core rate limit", self.reset_at)
+            self.remaining = None
+
+
+class PacingThrottler(BaseThrottler):
+    """githubkit's throttling hook: bounded concurrency for all requests, the pacer for writes, and the
+    core limit's reserve kept."""
+
+    def __init__(self, pacer: WritePacer, max_concurrency: int = MAX_CONCURRENCY,
+                 core: CoreLimit | None = None) -> None:
         self.pacer = pacer
         self.max_concurrency = max_concurrency
+        self.core = core
         self._semaphore: asyncio.Semaphore | None = None
 
     def acquire(self, request: httpx.Request):  # pragma: no cover - the adapter is async only
@@ -322,6 +368,8 @@ class PacingThrottler(BaseThrottler):
     async def async_acquire(self, request: httpx.Request) -> AsyncIterator[None]:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        if self.core is not None:
+            self.core.check(request)
         async with self._semaphore:
             if is_write(request):
                 async with self.pacer.slot():
@@ -366,6 +414,12 @@ def build_github(auth: Any, api_url: str, options: ClientOptions | None = None) 
     hooks = {name: list(found) for name, found in (options.event_hooks or {}).items()}
     # First, so that every other hook (a test's recorder) sees the request as it is sent.
     hooks["request"] = [pin_api_version(options.api_version), *hooks.get("request", [])]
+    core = CoreLimit()
+
+    async def count(response: httpx.Response) -> None:
+        core.seen(response)
+
+    hooks["response"] = [count, *hooks.get("response", [])]
     return GitHub(
         auth,
         base_url=api_url,
@@ -377,7 +431,7 @@ def build_github(auth: Any, api_url: str, options: ClientOptions | None = None) 
         # HTTP caching is off so a GET after a write always sees GitHub's current answer.
         cache_strategy=MemCacheStrategy(),
         http_cache=False,
-        throttler=PacingThrottler(options.pacer or WritePacer()),
+        throttler=PacingThrottler(options.pacer or WritePacer(), core=core),
         auto_retry=options.retry or RetryPolicy(),
         # Follow no redirects silently: a 301 for a transferred issue should surface, not be replayed.
         follow_redirects=False,

@@ -153,8 +153,26 @@ class WorkflowRunEvent(Envelope):
     workflow_run: WorkflowRun
 
 
+class Team(Lenient):
+    slug: str = ""
+
+
+class MembershipEvent(Envelope):
+    """Someone joined or left a team (scope "team"): role lists cached from GitHub are out of date."""
+
+    team: Team | None = None
+
+
+class TeamEvent(Envelope):
+    """A team was created, renamed, deleted or moved: role lists cached from GitHub are out of date."""
+
+    team: Team | None = None
+
+
 MODELS: dict[str, type[Envelope]] = {
     "issues": IssuesEvent,
+    "membership": MembershipEvent,
+    "team": TeamEvent,
     "issue_comment": IssueCommentEvent,
     "deployment_review": DeploymentReviewEvent,
     "workflow_run": WorkflowRunEvent,

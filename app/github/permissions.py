@@ -167,6 +167,9 @@ EVENT_PERMISSION: Mapping[str, str] = {
     "pull_request_review": "pull_requests",
     "pull_request_review_comment": "pull_requests",
     "org_block": "organization_administration",
+    # "membership" and "team": the organisation's "Members" permission, read level.
+    "membership": "members",
+    "team": "members",
 }
 
 

@@ -8,20 +8,8 @@ from app.core.context_card import Card, Contributions, context_card, standing_li
 from app.core.policy import Policy
 from app.github.port import GitHubPort
 from app.render import render
-from app.service import casefile
+from app.service import caseindex
 from app.service.casefile import CaseFile, Identity
-
-
-async def all_cases(github: GitHubPort, store, repo: str, me: Identity) -> list[Case]:
-    """Every case's state, read from the cases repository (one listing and one read per case)."""
-    found: list[Case] = []
-    for issue in await github.list_issues(repo, state="all"):
-        if casefile.code_from_title(issue.title) is None:
-            continue
-        file = await casefile.load(github, store, repo, issue.number, me)
-        if file is not None:
-            found.append(file.case)
-    return found
 
 
 async def card_for(github: GitHubPort, store, policy: Policy, me: Identity, now: datetime, login: str,
@@ -30,7 +18,8 @@ async def card_for(github: GitHubPort, store, policy: Policy, me: Identity, now:
     activity = await github.activity(policy.roles.places.watched, login)
     # "Comments" on the card counts every issue or pull request they opened or commented on.
     contributions = Contributions(activity.first_at, activity.merged_prs, activity.authored + activity.commented)
-    cases = await all_cases(github, store, policy.roles.places.cases, me)
+    # The person's cases from the case index: no request, however many cases are on file.
+    cases = await caseindex.cases_naming(github, store, policy.roles.places.cases, me, now, login)
     return context_card(login, cases, contributions, now, policy, exclude=exclude)
 
 

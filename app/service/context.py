@@ -30,7 +30,7 @@ class Context:
     @classmethod
     def make(cls, github: GitHubPort, policy: Policy, store, me: Identity, now: datetime,
              public_url: str = "http://127.0.0.1:8000", mailer: Mailer | None = None) -> Context:
-        roles = RoleBook(github, policy)
+        roles = RoleBook(github, policy, store, now)
         # Sanctions are stamped with this delivery's `now`, which the demo and tests may simulate.
         notices = Notifier(store, mailer, public_url, clock=lambda: now)
         return cls(github, policy, store, me, now, roles,

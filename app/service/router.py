@@ -19,16 +19,19 @@ from app.github.payloads import (
     DiscussionCommentEvent,
     IssueCommentEvent,
     IssuesEvent,
+    MembershipEvent,
     OrgBlockEvent,
     ReviewCommentEvent,
     ReviewEvent,
+    TeamEvent,
     parse_payload,
 )
 from app.github.port import GitHubPort
 from app.notices.mailer import Mailer
 from app.render import render
 from app.sanctions import decision_issue
-from app.service import casefile, intake, submissions, venues
+from app.service import casefile, caseindex, intake, submissions, venues
+from app.service.budget import help_allowed
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
 from app.service.executor import finish_close
@@ -65,12 +68,18 @@ class Router:
                                    thread=form["thread"])
             return
         payload = parse_payload(delivery.event, json.loads(delivery.payload))
+        if isinstance(payload, MembershipEvent | TeamEvent):
+            # Who is a mediator, voter or SC member may have changed: the next lookup asks GitHub again.
+            self.store.drop_cached_members()
+            return
         if payload is None or (payload.repository is None
                                and not isinstance(payload, DeploymentReviewEvent | OrgBlockEvent)):
             return
         ctx = Context.make(self.github, self.policy, self.store, self.me, self.now(), self.public_url, self.mailer)
         places = self.policy.roles.places
         repo = payload.repository.full_name if payload.repository else ""
+        if repo == places.cases:
+            caseindex.observe(ctx, payload)  # the index follows the app's own state comments, any process's
         if self._from_me(payload):
             return
         if isinstance(payload, IssuesEvent) and repo == places.intake and payload.action == "opened":
@@ -113,8 +122,11 @@ class Router:
             # Commands are credited to a comment's author; an edit by anyone else must not speak for them.
             log.info("edit by another account ignored issue=%s", payload.issue.number)
             return
+        body = payload.comment.body or ""
+        if not (new_commands(previous, body) if previous is not None else parse_commands(body)):
+            return  # a plain comment (or an edit that adds no command): nothing to decide, no request made
         actor = await ctx.roles.actor(author)
-        event = Commented(delivery_id, actor, payload.comment.body or "", payload.comment.id, previous)
+        event = Commented(delivery_id, actor, body, payload.comment.id, previous)
         await self._case_event(ctx, payload.issue.number, event)
 
     async def _decision_comment(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
@@ -193,6 +205,7 @@ class Router:
         new_case = outcome.case.mark_applied(event.id)
         await ctx.executor.run(CaseFile(file.repo, file.number, new_case, file.state_comment_id), outcome.effects)
         saved = await casefile.save(ctx.github, ctx.store, file, new_case)
+        caseindex.record(ctx.store, saved, ctx.now)
         await finish_close(ctx.github, saved)
         return saved
 
@@ -206,6 +219,12 @@ class Router:
         commands = [c for c in found if isinstance(c, Command)]
         helps = [c for c in commands if c.verb == "help"]
         if helps:
+            author = payload.comment.user.login if payload.comment.user else "ghost"
+            if not help_allowed(ctx.store, author, ctx.now):
+                # Anyone can post a signal; one account's flood is heard a few times, not until GitHub's
+                # write budget is gone for every case. The ones heard opened cases the mediators see.
+                log.info("help signal over the account's limit, not acted on repo=%s", repo)
+                return
             await intake.from_signal(ctx, delivery_id, repo, payload.issue, payload.comment, helps[0].text)
             return
         nudges = [c for c in commands if c.verb in NUDGES]

@@ -12,7 +12,7 @@ from app.polls.closing import close_due_polls
 from app.render import render
 from app.sanctions.desk import Desk
 from app.sanctions.sweep import units as sanction_units
-from app.service import casefile
+from app.service import casefile, caseindex
 from app.service.context import Context
 from app.service.executor import finish_close
 from app.service.forget import forget_if_due
@@ -52,9 +52,11 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
 
 
 async def case_issues(ctx: Context) -> list[tuple[int, str]]:
-    """Every case issue, with its GitHub state ("open" or "closed"): closed ones too, since a case whose
-    state says closed may still need its issue closed, and a closed poll's discussion its archiving."""
-    return [(issue.number, issue.state) for issue in await ctx.github.list_issues(ctx.cases_repo, state="all")]
+    """The case issues that may need work now, with their GitHub state ("open" or "closed"): from the case
+    index, re-checked against GitHub's open issues, so a pass with nothing due costs the same few requests
+    however many cases were ever filed. Closed ones too, when a state says closed but its issue is open, a
+    closed poll's discussion is due for archiving, or a case for forgetting."""
+    return await caseindex.cases_to_visit(ctx)
 
 
 async def _close_polls(ctx: Context, counts: dict[str, int]) -> None:

@@ -67,6 +67,7 @@ EVENT_PERMISSION = {
     "discussion_comment": "discussions", "workflow_run": "actions", "deployment_review": "deployments",
     "pull_request_review": "pull_requests", "pull_request_review_comment": "pull_requests",
     "org_block": "organization_administration",
+    "membership": "members", "team": "members",
 }
 
 
@@ -109,6 +110,12 @@ def emit_org(state: World, b: Base, event: str, action: str, org: str, sender: s
     if inst is not None:
         payload["installation"] = {"id": inst.id, "node_id": node_id("IntegrationInstallation", inst.id)}
     state.webhooks.emit(event, payload)
+
+
+def membership(state: World, b: Base, org: Any, team: Any, login: str, action: str, sender: str) -> None:
+    """`membership` (added/removed, scope team): what GitHub sends when someone joins or leaves a team."""
+    emit_org(state, b, "membership", action, org.account.login, sender, scope="team",
+             member=shapes.user(b, state.users[login]), team=shapes.team(b, org, team))
 
 
 _INPUT = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}")

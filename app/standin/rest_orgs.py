@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import shapes
+from . import events, shapes
 from .events import emit_org
 from .http import Ctx, GitHubError, body_of, context, forbidden, invalid, no_content, not_found, page
 from .ids import iso
@@ -101,14 +101,19 @@ async def team_membership(request: Request) -> Response:
         return JSONResponse(_membership(ctx, org, team, login))
     _user(ctx, login)
     if request.method == "DELETE":
-        team.members.pop(login, None)
+        was = team.members.pop(login, None)
         team.pending.pop(login, None)
+        if was is not None:
+            events.membership(ctx.state, ctx.base, org, team, login, "removed", ctx.actor.login)
         return no_content()
     role = (await body_of(request)).get("role", "member")
     if role not in ("member", "maintainer"):
         raise invalid("TeamMember", "role")
     if login in org.members:
+        joined = login not in team.members
         team.members[login] = role
+        if joined:
+            events.membership(ctx.state, ctx.base, org, team, login, "added", ctx.actor.login)
     elif login in org.blocks:
         raise GitHubError(422, "The user is blocked by the organization.")
     else:
@@ -125,10 +130,16 @@ async def org_member(request: Request) -> Response:
     if org.members.get(login) == "admin" and sum(1 for r in org.members.values() if r == "admin") == 1:
         raise forbidden("Cannot remove the last owner of an organization.")
     org.members.pop(login, None)
-    for team in org.teams.values():
-        team.members.pop(login, None)
-        team.pending.pop(login, None)
+    _leave_teams(ctx, org, login)
     return no_content()
+
+
+def _leave_teams(ctx: Ctx, org: Org, login: str) -> None:
+    """Someone who leaves the organisation (removed or blocked) leaves its teams, each with a webhook."""
+    for team in org.teams.values():
+        team.pending.pop(login, None)
+        if team.members.pop(login, None) is not None:
+            events.membership(ctx.state, ctx.base, org, team, login, "removed", ctx.actor.login)
 
 
 async def blocks(request: Request) -> Response:
@@ -156,8 +167,7 @@ async def block(request: Request) -> Response:
     # GitHub drops a blocked user from the organisation's teams and membership, and ("Blocking a user from
     # your organization") removes them as a collaborator on the organisation's repositories.
     org.members.pop(login, None)
-    for team in org.teams.values():
-        team.members.pop(login, None)
+    _leave_teams(ctx, org, login)
     for repo in ctx.state.repos.values():
         if repo.owner == org.account.login:
             repo.collaborators.pop(login, None)

@@ -35,19 +35,26 @@ class DeliveryStore(StoreBase):
         A redelivery of a failed delivery queues it again (True, with the new payload); a redelivery of
         one that is queued, in progress or done changes nothing (False).
         """
-        ins = self._insert(deliveries).values(
-            delivery_id=delivery_id, event=event, payload=payload, status="pending",
-            received_at=received_at, attempts=0,
-        )
-        # One statement, so two receivers recording the same redelivery cannot both queue it.
-        stmt = ins.on_conflict_do_update(
-            index_elements=[deliveries.c.delivery_id],
-            set_={"status": "pending", "payload": ins.excluded.payload, "worker_id": None,
-                  "lease_until": None, "error_class": None},
-            where=deliveries.c.status == "failed",
-        ).returning(deliveries.c.delivery_id)
+        return self.record_deliveries([(delivery_id, event, payload, received_at)])[0]
+
+    def record_deliveries(self, batch: list[tuple[str, str, bytes, datetime]]) -> list[bool]:
+        """Store several deliveries in one transaction (one flush to disk for all); as record_delivery each."""
+        queued: list[bool] = []
         with self._write() as conn:
-            return conn.execute(stmt).first() is not None
+            for delivery_id, event, payload, received_at in batch:
+                ins = self._insert(deliveries).values(
+                    delivery_id=delivery_id, event=event, payload=payload, status="pending",
+                    received_at=received_at, attempts=0,
+                )
+                # One statement, so two receivers recording the same redelivery cannot both queue it.
+                stmt = ins.on_conflict_do_update(
+                    index_elements=[deliveries.c.delivery_id],
+                    set_={"status": "pending", "payload": ins.excluded.payload, "worker_id": None,
+                          "lease_until": None, "error_class": None},
+                    where=deliveries.c.status == "failed",
+                ).returning(deliveries.c.delivery_id)
+                queued.append(conn.execute(stmt).first() is not None)
+        return queued
 
     def claim_delivery(self, worker_id: str, now: datetime, lease: timedelta) -> Delivery | None:
         """Claim the oldest pending (or lease-expired) delivery for this worker, or None if none."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 
 from .base import StoreBase
+from .case_index import case_index, case_people
 from .keys import poll_keys
 from .ledger import sanctions
 from .notices import notices
@@ -42,4 +43,8 @@ class ForgetStore(StoreBase):
             for table in (ballots, issued_tokens, issued, electorate, poll_keys, polls):
                 deleted += conn.execute(delete(table).where(table.c.poll_id.in_(poll_ids))).rowcount
             deleted += conn.execute(delete(polls).where(polls.c.case_id == code)).rowcount
+            # The case index held the case's whole state: it goes too.
+            numbers = select(case_index.c.issue_number).where(case_index.c.code == code).scalar_subquery()
+            deleted += conn.execute(delete(case_people).where(case_people.c.issue_number.in_(numbers))).rowcount
+            deleted += conn.execute(delete(case_index).where(case_index.c.code == code)).rowcount
         return deleted

@@ -142,6 +142,44 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX notices_status ON notices (status, created_at)",
     )),
+    Migration(8, "the case index, cached role members, and shared rate budgets", (
+        # One row per case issue: its latest state as the app wrote it, so the sweep and the context card
+        # read the store, not every case on GitHub. Kept in step by the app's own writes and webhooks,
+        # re-checked against GitHub's list of open issues, deleted when the case is forgotten.
+        """CREATE TABLE case_index (
+            issue_number INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            stage TEXT NOT NULL,
+            issue_open BOOLEAN NOT NULL,
+            state TEXT NOT NULL,
+            state_comment_id BIGINT,
+            indexed_at {ts} NOT NULL
+        )""",
+        "CREATE INDEX case_index_open ON case_index (issue_open, issue_number)",
+        # Who a case is about (reporter, parties, subjects), so a person's cases are one indexed lookup.
+        """CREATE TABLE case_people (
+            login TEXT NOT NULL,
+            issue_number INTEGER NOT NULL,
+            PRIMARY KEY (login, issue_number)
+        ){without_rowid}""",
+        # A role's members as GitHub last listed them; dropped on a `membership` or `team` webhook.
+        """CREATE TABLE role_members (
+            role TEXT PRIMARY KEY,
+            members TEXT NOT NULL,
+            fetched_at {ts} NOT NULL
+        ){without_rowid}""",
+        # Sliding-window budgets shared by every process: one row per spend, counted per bucket (an
+        # installation's writes, one account's help signals). The bucket row is what a spender locks.
+        """CREATE TABLE rate_buckets (
+            bucket TEXT PRIMARY KEY,
+            touched_at {ts}
+        ){without_rowid}""",
+        """CREATE TABLE rate_spends (
+            bucket TEXT NOT NULL,
+            spent_at {ts} NOT NULL
+        )""",
+        "CREATE INDEX rate_spends_window ON rate_spends (bucket, spent_at)",
+    )),
 )
 
 _DIALECT_WORDS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .ballots import BallotStore
+from .case_index import CaseIndexStore
 from .deliveries import DeliveryStore
 from .effects import EffectStore
 from .engine import make_engine
@@ -12,10 +13,14 @@ from .ledger import LedgerStore
 from .migrations import migrate
 from .notices import NoticeStore
 from .polls import PollStore
+from .rates import RateStore
+from .role_cache import RoleCacheStore
 
 
-class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore, NoticeStore, ForgetStore):
-    """Deliveries, effects, polls, ballots, poll keys, sanctions, notices and forgetting; each in its own module."""
+class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore, NoticeStore, ForgetStore,
+            CaseIndexStore, RoleCacheStore, RateStore):
+    """Deliveries, effects, polls, ballots, poll keys, sanctions, notices, forgetting, the case index, cached
+    role members and shared rate budgets; each in its own module."""
 
 
 def open_store(url: str) -> Store:

@@ -1,6 +1,7 @@
 """The ballot pages: get a blind-signed ballot (signed in, /ballot/), cast it (no cookie, /polls/), poll terms."""
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -149,7 +150,10 @@ def ballot_routes(store, sign_in: SignIn, *, clock: Callable[[], datetime] = lam
                 raise BallotRefused(401, "Sign in with GitHub first.")
             poll_id = terms_of(request).poll_id
             data = await _json_body(request)
-            blind_sig = sign_ballot(store, poll_id, login, data.get("blinded_msg"), clock())
+            # The private-key operation takes milliseconds of CPU: in a thread, so the event loop keeps
+            # acknowledging webhooks and answering pages meanwhile.
+            blind_sig = await asyncio.to_thread(sign_ballot, store, poll_id, login, data.get("blinded_msg"),
+                                                clock())
         except BallotRefused as refused:
             return _error(refused, _CLOSE)
         return JSONResponse({"blind_sig": blind_sig}, headers={**_HEADERS, **_CLOSE})

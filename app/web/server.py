@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from app.service.worker import Worker
 from app.store.deliveries import Delivery
 from app.web.frame import error_page
+from app.web.group_commit import GroupCommit
 from app.web.webhooks import webhook_endpoint
 
 
@@ -53,7 +54,7 @@ def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[Non
 
     app = Starlette(
         routes=[
-            Route("/webhooks/github", webhook_endpoint(secret, store.record_delivery, worker.kick,
+            Route("/webhooks/github", webhook_endpoint(secret, GroupCommit(store.record_deliveries), worker.kick,
                                                        now=now or (lambda: datetime.now(UTC))), methods=["POST"]),
             Route("/healthz", healthz),
             *routes,

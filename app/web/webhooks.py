@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -14,8 +14,10 @@ from app.web.signature import signature_ok
 log = logging.getLogger("conduct.webhooks")
 
 # Events the app acts on. Anything else is acknowledged and dropped, logged by name only.
+# `membership` and `team` only drop the cached role lists (app/service/roles.py).
 HANDLED_EVENTS = frozenset({"issues", "issue_comment", "deployment_review", "workflow_run",
-                            "pull_request_review_comment", "pull_request_review", "discussion_comment", "org_block"})
+                            "pull_request_review_comment", "pull_request_review", "discussion_comment", "org_block",
+                            "membership", "team"})
 _MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 
 
@@ -23,7 +25,7 @@ def _answer(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-def webhook_endpoint(secret: str, record: Callable[[str, str, bytes, datetime], bool],
+def webhook_endpoint(secret: str, record: Callable[[str, str, bytes, datetime], Awaitable[bool]],
                      kick: Callable[[], None], now: Callable[[], datetime] = lambda: datetime.now(UTC)):
     """Build the endpoint. `record` stores a delivery durably (True if it is new work); `kick` wakes the
     worker. Nothing here parses more of the payload than "is it a JSON object"."""
@@ -48,7 +50,8 @@ def webhook_endpoint(secret: str, record: Callable[[str, str, bytes, datetime], 
         if event not in HANDLED_EVENTS:
             log.info("ignored event=%s delivery=%s", event, delivery)
             return _answer(202, "ignored")
-        queued = record(delivery, event, body, now())
+        # The durable write runs off the event loop (app/web/group_commit.py): the answer still waits for it.
+        queued = await record(delivery, event, body, now())
         log.info("stored event=%s delivery=%s new=%s", event, delivery, queued)
         if queued:
             kick()

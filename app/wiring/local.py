@@ -6,7 +6,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
 from app.github.client import ClientOptions, WritePacer, app_bot_login, app_client, token_client
+from app.service.budget import WriteBudget
 from app.service.casefile import Identity
 from app.service.context import Context
 from app.service.router import Router
@@ -188,9 +189,12 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     sandbox_app = create_app(state, webhook_url="http://service.local/webhooks/github",
                              webhook_secret=webhook_secret, webhook_transport=ToService())
     # Locally the clock may be simulated, so writes are not paced in real seconds.
+    # The write budget runs on the world's clock: a write with no room is deferred, never slept on.
+    budget = WriteBudget(store, INSTALLATION_ID, clock=now, max_wait=timedelta(0))
+    # People's own clients (as_user) are not the App: their writes do not spend its budget.
     options = ClientOptions(transport=httpx.ASGITransport(app=sandbox_app), pacer=WritePacer(0))
     app_transport = wrap_transport(options.transport) if wrap_transport else options.transport
-    app_options = ClientOptions(transport=app_transport, pacer=options.pacer,
+    app_options = ClientOptions(transport=app_transport, pacer=WritePacer(0, budget=budget),
                                 event_hooks={"request": [request_hook]} if request_hook else None)
     client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
     login = await app_bot_login(APP_ID, private_key, API, app_options)

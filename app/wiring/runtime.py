@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
-from app.github.client import ClientOptions, app_bot_login, app_client
+from app.github.client import ClientOptions, WritePacer, app_bot_login, app_client
 from app.notices.mailer import Mailer
+from app.service.budget import WriteBudget
 from app.service.casefile import Identity
 from app.service.context import Context
 from app.service.router import Router
@@ -49,9 +50,12 @@ async def from_env(env: dict[str, str] | None = None) -> Runtime:
     settings = Settings.from_env(env)
     policy = load_policy(settings.policy_dir)
     store = open_store(settings.database_url)
-    options = ClientOptions(api_version=settings.github_api_version)
+    pacer = WritePacer()
+    options = ClientOptions(api_version=settings.github_api_version, pacer=pacer)
     client, installation_id = await app_client(policy.roles.organization, int(settings.app_id),
                                                settings.app_private_key, settings.github_api_url, options)
+    # One write budget per installation, shared through the store by every process of the service.
+    pacer.budget = WriteBudget(store, installation_id)
     # The bot login from the App itself: a community's App may be named anything GitHub still had free.
     login = await app_bot_login(int(settings.app_id), settings.app_private_key, settings.github_api_url, options)
     github = GitHubAdapter(client, installation_id=installation_id, bot_login=login)
