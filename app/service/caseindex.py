@@ -3,24 +3,36 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from app.core.case import Case
 from app.core.decide import decide
 from app.core.events import Tick
+from app.core.policy import Policy
 from app.core.retention import due_to_forget
 from app.core.stages import Stage
 from app.core.state_block import StateUnreadable, decode
 from app.github.errors import GitHubError
 from app.github.payloads import IssueCommentEvent, IssuesEvent
+from app.github.port import GitHubPort
 from app.service import casefile
 from app.service.casefile import CaseFile, Identity
 from app.service.once import remember
 from app.store.case_index import BUILT_KEY, IndexedCase
 
-if TYPE_CHECKING:  # the context imports the executor, which posts cards from this index
-    from app.github.port import GitHubPort
-    from app.service.context import Context
+
+class Context(Protocol):
+    """What this module reads of app/service/context.py's Context (which imports the executor, and the
+    executor posts cards from this index: so not imported here)."""
+
+    github: GitHubPort
+    store: object
+    policy: Policy
+    me: Identity
+    now: datetime
+
+    @property
+    def cases_repo(self) -> str: ...
 
 log = logging.getLogger("conduct.caseindex")
 # Each sweep also re-reads this many open cases from GitHub, the longest-unchecked first, so an index

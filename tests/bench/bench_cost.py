@@ -101,6 +101,7 @@ def main() -> None:
     print("  the idle sweep: one listing of the open case issues and one open case re-read (the rolling re-check);")
     print("  the card: three searches for the person's standing and the post; its prior cases come from the index")
     print_command_costs()
+    print_help_burst()
 
 
 if __name__ == "__main__":
@@ -166,3 +167,40 @@ def print_command_costs() -> None:
     for what, sent, minimum in asyncio.run(command_costs()):
         print(f"  {what:16s} {sent:3d} requests, minimum {minimum:2d}" + (
             f"  ({sent - minimum:+d})" if minimum else ""))
+
+
+async def help_burst(posts: int = 200) -> tuple[int, int, int]:
+    """One account posts `/conduct help` `posts` times: (cases opened, the App's writes spent, its requests)."""
+    from datetime import timedelta
+
+    from app.service.budget import write_bucket
+    from app.wiring.local import INSTALLATION_ID, build_world
+
+    policy = load_policy(ROOT / "policy")
+    sent: list[str] = []
+
+    async def count(request: httpx.Request) -> None:
+        sent.append(request.method)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = open_store(f"sqlite:///{scratch}/burst.sqlite3")
+        world = await build_world(policy, store, now=lambda: T0, request_hook=count)
+        flooder = world.as_user("participant-3")
+        watched = policy.roles.places.watched[0]
+        thread = await flooder.create_issue(watched, "A thread", "text", [], key="thread")
+        for n in range(posts):
+            await flooder.create_comment(watched, thread.number, f"/conduct help please {n}", key=f"flood-{n}")
+        await world.settle()
+        opened = len(world.state.repo(policy.roles.places.cases).issues)
+        spent = store.spent(write_bucket(INSTALLATION_ID), T0 - timedelta(hours=1))
+        store.close()
+    return opened, spent, len(sent)
+
+
+def print_help_burst() -> None:
+    from app.service.budget import WRITE_LIMITS
+
+    opened, spent, sent = asyncio.run(help_burst())
+    print(f"a burst of 200 `/conduct help` posts from one account: {opened} cases opened (the first ones), "
+          f"{spent} of the App's {WRITE_LIMITS[0][1]} writes a minute / {WRITE_LIMITS[1][1]} an hour spent, "
+          f"{sent} requests")
