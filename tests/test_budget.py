@@ -85,7 +85,7 @@ def test_the_core_limit_s_last_requests_are_kept():
 def test_a_burst_of_200_help_signals_from_one_account_does_not_exhaust_the_budget(store):
     async def story():
         counter = Counter()
-        world = await build_world(POLICY, store, now=lambda: T0, request_hook=counter)
+        world = await build_world(POLICY, store, now=lambda: T0, request_hook=counter, write_budget=True)
         flooder = world.as_user("participant-3")
         thread = await flooder.create_issue(WATCHED, "A thread", "text", [], key="thread")
         for n in range(200):

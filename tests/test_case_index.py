@@ -216,3 +216,18 @@ def test_the_index_store_answers_by_person_and_forgets(store):
     assert store.forget_case(case.code, []) >= 2
     assert store.indexed_case(7) is None and store.indexed_cases_about("participant-2") == []
     assert not store.set_case_issue_open(7, True)
+
+
+def test_a_thread_locked_by_a_closed_case_is_still_visited_until_its_time_out_ends(store):
+    from app.core.case import Lock
+
+    async def story():
+        world, _, _ = await world_with(store, 1, open_cases=0)
+        lock = Lock(thread="example-org/project#1", until=T0 + timedelta(hours=1))
+        number = await file_case(world, a_case(5, Stage.CLOSED, locks=(lock,)))
+        await world.settle()
+        ctx = context(world, T0 + timedelta(hours=2))
+        return number, await caseindex.cases_to_visit(ctx)
+
+    number, visits = run(story())
+    assert (number, "closed") in visits

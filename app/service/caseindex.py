@@ -174,9 +174,14 @@ def needs_visit(ctx: Context, case: Case, issue_open: bool) -> bool:
         return not store.effect_result(f"forgotten:{case.code}")
     if due_to_forget(case, ctx.policy, ctx.now):
         return True
+    # A thread the case locked is unlocked on time even after the case closed (app/service/sweep.py).
+    locked = any(lock.unlocked_at is None for lock in case.locks)
     if case.stage is Stage.CLOSED:
-        return issue_open
-    if not issue_open:
+        if issue_open:
+            return True
+        if not locked:
+            return False
+    elif not issue_open and not locked:
         return False
     tick = Tick(tick_id(ctx.now))
     if tick.id in case.applied:

@@ -170,7 +170,8 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
                       people: People = People(), extra_routes: Iterable = (),
                       request_hook: Callable | None = None,
                       wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
-                      app_slug: str = APP_SLUG, public_url: str = SERVICE_URL, mailer=None) -> LocalWorld:
+                      app_slug: str = APP_SLUG, public_url: str = SERVICE_URL, mailer=None,
+                      write_budget: bool = False) -> LocalWorld:
     now = now or (lambda: datetime.now(UTC))
     state = SandboxState(clock=now)
     seed(state, policy, people)
@@ -189,8 +190,9 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     sandbox_app = create_app(state, webhook_url="http://service.local/webhooks/github",
                              webhook_secret=webhook_secret, webhook_transport=ToService())
     # Locally the clock may be simulated, so writes are not paced in real seconds.
-    # The write budget runs on the world's clock: a write with no room is deferred, never slept on.
-    budget = WriteBudget(store, INSTALLATION_ID, clock=now, max_wait=timedelta(0))
+    # The write budget (when asked for) runs on the world's clock: a write with no room is deferred, never
+    # slept on. The demo leaves it off: its simulated hours pack more writes than GitHub allows in one.
+    budget = WriteBudget(store, INSTALLATION_ID, clock=now, max_wait=timedelta(0)) if write_budget else None
     # People's own clients (as_user) are not the App: their writes do not spend its budget.
     options = ClientOptions(transport=httpx.ASGITransport(app=sandbox_app), pacer=WritePacer(0))
     app_transport = wrap_transport(options.transport) if wrap_transport else options.transport

@@ -184,7 +184,7 @@ async def help_burst(posts: int = 200) -> tuple[int, int, int]:
 
     with tempfile.TemporaryDirectory() as scratch:
         store = open_store(f"sqlite:///{scratch}/burst.sqlite3")
-        world = await build_world(policy, store, now=lambda: T0, request_hook=count)
+        world = await build_world(policy, store, now=lambda: T0, request_hook=count, write_budget=True)
         flooder = world.as_user("participant-3")
         watched = policy.roles.places.watched[0]
         thread = await flooder.create_issue(watched, "A thread", "text", [], key="thread")
