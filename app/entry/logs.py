@@ -10,6 +10,21 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FORMATS = ("text", "json")
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time of each line (so a redirected stderr is followed)."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, logger and the message (ids and code names, never text)."""
 
@@ -23,11 +38,12 @@ class JsonLines(logging.Formatter):
 
 def configure(level: str = "INFO", form: str = "text") -> None:
     """Send the app's and the server's log lines to stderr, in one format; stdout stays the command's output."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JsonLines() if form == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only what an earlier call installed: a host's own handlers (a test runner's) stay.
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Stderr)] + [handler]
     root.setLevel(level)
     # Third-party chatter (HTTP clients, mail) stays at WARNING: its lines could carry URLs or addresses.
     for noisy in ("httpx", "httpcore", "aiosmtplib", "mail.log", "asyncio"):

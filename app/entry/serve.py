@@ -56,6 +56,16 @@ async def build(env: dict[str, str]):
     return app
 
 
+def with_public_url(env: dict[str, str], host: str, port: int) -> dict[str, str]:
+    """Sign-in sends people back to CONDUCT_PUBLIC_URL; unset, it follows the address the service listens on."""
+    if env.get("CONDUCT_PUBLIC_URL"):
+        return env
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{shown}:{port}"
+    log.info("CONDUCT_PUBLIC_URL is unset: using %s (set it to the address people reach)", url)
+    return {**env, "CONDUCT_PUBLIC_URL": url}
+
+
 def serve(host: str, port: int, log_level: str = "INFO") -> int:
     env = dict(os.environ)
     missing = [name for name in REQUIRED if not env.get(name)]
@@ -63,12 +73,7 @@ def serve(host: str, port: int, log_level: str = "INFO") -> int:
         print("conduct serve needs: " + ", ".join(missing) + " (to try it locally, `conduct sandbox github` prints "
               "them)", file=sys.stderr)
         return 2
-    if not env.get("CONDUCT_PUBLIC_URL"):
-        # Sign-in sends people back to this URL: unset, it follows the address the service listens on.
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        env["CONDUCT_PUBLIC_URL"] = f"http://{shown}:{port}"
-        log.info("CONDUCT_PUBLIC_URL is unset: using %s (set it to the address people reach)",
-                 env["CONDUCT_PUBLIC_URL"])
+    env = with_public_url(env, host, port)
 
     async def main():
         # The app is built inside the server's event loop: its GitHub client and worker belong to it.

@@ -43,5 +43,8 @@ async def run_units(units: list[Unit], report: Report | None = None) -> list[str
                 except Exception as again:  # noqa: BLE001 - GitHub failing is most likely why the unit failed
                     log.warning("sweep failure not reported unit=%s error=%s", unit.what, type(again).__name__)
             continue
-        lines += [done] if isinstance(done, str) else list(done or ())
+        did = [done] if isinstance(done, str) else list(done or ())
+        for line in did:
+            log.info("sweep action %s", line)  # the units' lines name ids and code names only
+        lines += did
     return lines
