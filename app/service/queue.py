@@ -7,7 +7,7 @@ from datetime import datetime
 from app.core.deadlines import next_deadline
 from app.core.stages import Stage
 from app.render import when
-from app.service.cards import all_cases
+from app.service.caseindex import all_cases
 from app.service.context import Context
 
 
