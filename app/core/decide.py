@@ -29,6 +29,7 @@ from app.core.stages import IllegalStep, Stage, mediator_trigger_to, step
 from app.core.summary import SummaryRefused, parse_summary
 
 NO_DECISION = "no-decision"
+MAX_COMMANDS = 20  # commands read from one comment
 URGENT_BAN = "urgent-ban"
 # Stages in which a mediator may still ask the SC for an urgent temporary ban.
 URGENT_STAGES = frozenset({Stage.INTAKE, Stage.MEDIATION, Stage.ESCALATED, Stage.POLLING, Stage.HOLD})
@@ -134,6 +135,14 @@ def _comment(case: Case, event: Commented, policy: Policy, now: datetime, out: _
         new_commands(event.previous_body, event.body) if event.previous_body is not None
         else parse_commands(event.body)
     )
+    if len(found) > MAX_COMMANDS:
+        # The work one comment can cause is bounded: a comment of thousands of commands is not thousands
+        # of GitHub writes.
+        out.post("case", "command-refused.md.j2", actor=event.actor.login, verb=found[MAX_COMMANDS].verb,
+                 reason=f"only the first {MAX_COMMANDS} commands of a comment are read; "
+                        f"{len(found) - MAX_COMMANDS} more were ignored")
+        found = found[:MAX_COMMANDS]
+    reacted = False
     for item in found:
         if isinstance(item, Problem):
             out.post("case", "command-refused.md.j2", actor=event.actor.login, verb=item.verb, reason=item.reason)
@@ -143,8 +152,9 @@ def _comment(case: Case, event: Commented, policy: Policy, now: datetime, out: _
         except (Refused, IllegalStep) as refusal:
             out.post("case", "command-refused.md.j2", actor=event.actor.login, verb=item.verb, reason=str(refusal))
         else:
-            if event.comment_id is not None and item.verb not in ("commands", "summary"):
-                out.add(fx.React, comment_id=event.comment_id, content="+1")
+            if event.comment_id is not None and item.verb not in ("commands", "summary") and not reacted:
+                out.add(fx.React, comment_id=event.comment_id, content="+1")  # one reaction per comment
+                reacted = True
     return case
 
 

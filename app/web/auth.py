@@ -1,10 +1,12 @@
 """Sign-in for the service's pages: GitHub's OAuth web flow with a checked `state`, and a signed session."""
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
+import httpx
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +23,8 @@ STATE_AGE = 600
 # signed-in page must live under one of these prefixes (a test checks every route that calls require()).
 SIGNED_IN_PATHS = ("/ballot", "/help", "/inbox", "/return", "/notices", "/addresses", "/queue", "/logout")
 STATE_PATH = "/oauth"  # the sign-in state is read by /oauth/callback alone
+
+log = logging.getLogger("conduct.signin")
 
 
 class SignIn:
@@ -94,7 +98,16 @@ class SignIn:
             return error_page("Sign-in did not work", "The desk could not check that this sign-in was the one you "
                               "started (it took too long, or came from another window). Nothing happened; please "
                               "sign in again.", ("/login?next=/", "Sign in again"), 400)
-        signed_in = await self.exchange(code, self.redirect_uri)
+        try:
+            signed_in = await self.exchange(code, self.redirect_uri)
+        except httpx.HTTPError:
+            return error_page("Sign-in did not work", "GitHub could not be reached to finish the sign-in. Nothing "
+                              "happened; please sign in again in a moment.", ("/login?next=/", "Sign in again"), 503)
+        except Exception as error:  # noqa: BLE001 - GitHub refused the code: used already, expired, or made up
+            log.info("sign-in code refused error=%s", type(error).__name__)
+            return error_page("Sign-in did not work", "GitHub did not accept this sign-in (the link was used "
+                              "already, or it expired). Nothing happened; please sign in again.",
+                              ("/login?next=/", "Sign in again"), 400)
         login = getattr(signed_in, "login", signed_in)
         email = getattr(signed_in, "email", None)
         if email and self.remember_email is not None:

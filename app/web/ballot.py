@@ -20,6 +20,7 @@ from app.polls.pool import CastPool
 from app.polls.signing import sign_ballot
 from app.polls.terms import PollTerms
 from app.render import when
+from app.web import bounded
 from app.web.auth import SignIn
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -83,13 +84,11 @@ def _poll_json(terms: PollTerms) -> str:
 async def _json_body(request: Request) -> dict:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise BallotRefused(415, "Send the request as application/json.")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise BallotRefused(413, "The request is too large.")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BallotRefused(400, "The request is not valid JSON.") from None
+        data = bounded.loads(await bounded.read_body(request, MAX_BODY), max_depth=8)
+    except bounded.BadBody as refusal:
+        message = "The request is too large." if refusal.status == 413 else "The request is not valid JSON."
+        raise BallotRefused(refusal.status, message) from None
     if not isinstance(data, dict):
         raise BallotRefused(400, "The request must be a JSON object.")
     return data

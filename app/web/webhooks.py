@@ -1,7 +1,6 @@
 """POST /webhooks/github: verify, store durably, acknowledge at once; the worker processes afterwards."""
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -9,6 +8,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.web.bounded import BadBody, loads, read_body
 from app.web.signature import signature_ok
 
 log = logging.getLogger("conduct.webhooks")
@@ -31,9 +31,10 @@ def webhook_endpoint(secret: str, record: Callable[[str, str, bytes, datetime], 
     worker. Nothing here parses more of the payload than "is it a JSON object"."""
 
     async def receive(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > _MAX_BODY:
-            return _answer(413, "payload too large")
+        try:
+            body = await read_body(request, _MAX_BODY)
+        except BadBody as refusal:
+            return _answer(refusal.status, str(refusal))
         if not signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
             # Missing, malformed, SHA-1-only or wrong: all the same answer, and nothing is stored.
             return _answer(401, "missing or invalid X-Hub-Signature-256")
@@ -42,9 +43,9 @@ def webhook_endpoint(secret: str, record: Callable[[str, str, bytes, datetime], 
         if not event or not delivery or len(delivery) > 100:
             return _answer(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _answer(400, "body is not JSON")
+            payload = loads(body)
+        except BadBody as refusal:
+            return _answer(refusal.status, str(refusal))
         if not isinstance(payload, dict):
             return _answer(400, "body is not a JSON object")
         if event not in HANDLED_EVENTS:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from app.sanctions.workflow import NOT_FOUND, OK, REFUSED, apply_command, show_m
 from app.service.context import Context
 from app.service.polling import SetupError, open_case_poll
 from app.service.sweep import sweep
+from app.web import bounded
 from app.web.oidc import Expect, IssuerUnavailable, NotAllowed, NotAuthenticated, Verifier
 
 log = logging.getLogger("conduct.workflows")
@@ -136,13 +136,11 @@ class WorkflowCalls:
 
 
 async def _field(request: Request, name: str, pattern: re.Pattern, what: str) -> str:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise Refusal(413, "the body is too large")
     try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        raise Refusal(400, "the body is not JSON") from None
+        data = bounded.loads(await bounded.read_body(request, MAX_BODY) or b"{}", max_depth=8)
+    except bounded.BadBody as refusal:
+        raise Refusal(refusal.status, "the body is too large" if refusal.status == 413 else
+                      "the body is not JSON") from None
     value = data.get(name) if isinstance(data, dict) else None
     if not isinstance(value, str) or not pattern.match(value):
         raise Refusal(422, f"`{name}` must be {what}")
