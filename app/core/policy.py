@@ -195,6 +195,9 @@ class Timeouts(Strict):
 
 class ReportRules(Strict):
     small_count: int = 3
+    # The grid published reports keep to: whole calendar years, quarters or months. A small community
+    # reports yearly, so that counts are large enough for suppression to hide little.
+    period: Literal["year", "quarter", "month"] = "year"
 
 
 class Process(Strict):

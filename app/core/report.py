@@ -51,6 +51,8 @@ from app.core.stages import Stage
 
 CHANNELS = ("form", "issue", "signal")
 RECORDS_ONLY = ("block",)  # cases that are records, not help requests
+# Where an in-thread signal was written (a case from before venues were told apart was an issue comment).
+VENUES = ("issue-comment", "review-comment", "review", "discussion-comment")
 NO_DECISION = "no-decision"  # the same outcome name the decision core uses
 OUTCOMES = ("resolved", "sanction", "no-action", "open")  # the chart's segments, bottom to top
 SWEEP_GRACE = timedelta(hours=1)  # a lift counts as on time within one sweep interval of its end
@@ -154,8 +156,15 @@ def period_values(cases: Sequence[Case], policy: Policy, start: date, end: date)
     unknown = {c.channel for c in opened} - set(CHANNELS)
     if unknown:
         raise ValueError(f"cases from unknown channels: {', '.join(sorted(unknown))}")
+    for venue in VENUES:
+        values[f"venue.{venue}"] = sum(c.channel == "signal" and (c.venue or VENUES[0]) == venue for c in opened)
     values["resolved"] = sum(bool(_entries(c, ("resolve",), s, e)) for c in cases)
-    values["escalated"] = sum(bool(_entries(c, ("escalate",), s, e)) for c in cases)
+    escalated = [c for c in cases if _entries(c, ("escalate",), s, e)]
+    values["escalated"] = len(escalated)
+    for criterion in policy.criteria.criteria:
+        values[f"criterion.{criterion.id}"] = sum(
+            c.summary is not None and any(criterion.id in p.criteria for p in c.summary.action_points)
+            for c in escalated)
     keys = outcome_keys(policy, cases)
     counts = dict.fromkeys(keys, 0)
     for case in cases:
@@ -188,6 +197,9 @@ def relations(keys: Sequence[str]) -> list[Relation]:
 
     found = [
         _sum("channels add up to the requests received", "received", [f"received.{c}" for c in CHANNELS]),
+        _sum("venues add up to the signals", "received.signal", [f"venue.{v}" for v in VENUES]),
+        *(_at_most("each criterion is cited by cases escalated in the period", [k], ["escalated"])
+          for k in keys if k.startswith("criterion.")),
         _sum("outcomes add up to the polls held", "polls", outcomes),
         _sum("on time and late add up to the sanctions lifted", "lifted", ["lifted.on-time", "lifted.late"]),
     ]
@@ -450,6 +462,10 @@ _LABELS = {
     "received.form": "through the private form",
     "received.issue": "through the public issue form",
     "received.signal": "by a signal in a thread",
+    "venue.issue-comment": "in an issue or pull request conversation",
+    "venue.review-comment": "in an inline review comment",
+    "venue.review": "in a review's body",
+    "venue.discussion-comment": "in a discussion comment",
     "resolved": "Cases resolved in mediation",
     "escalated": "Cases escalated to a poll",
     "polls": "Polls held (closed in the period)",
@@ -466,13 +482,18 @@ MEDIAN_LABELS = {"first-response": "Median time to first response",
 
 
 def figure_order(policy: Policy, cases: Sequence[Case]) -> list[str]:
-    return ["received", *(f"received.{c}" for c in CHANNELS), "resolved", "escalated", "polls",
+    return ["received", *(f"received.{c}" for c in CHANNELS), *(f"venue.{v}" for v in VENUES), "resolved",
+            "escalated", *(f"criterion.{c.id}" for c in policy.criteria.criteria), "polls",
             *outcome_keys(policy, cases), "sc-rejections", "sanctions", "lifted", "lifted.on-time", "lifted.late"]
 
 
 def _label(policy: Policy, key: str) -> str:
     if key in _LABELS:
         return _LABELS[key]
+    if key.startswith("criterion."):
+        criterion = key.removeprefix("criterion.")
+        title = policy.criterion(criterion).title if policy.has_criterion(criterion) else criterion
+        return f"citing: {title}"
     action = key.removeprefix("polls.")
     return f"outcome: {policy.action(action).title}" if policy.has_action(action) else f"outcome: {action}"
 
@@ -483,6 +504,19 @@ def _cell(value: int, mark: Mark) -> Cell:
 
 def _median(spans: list[timedelta], k: int) -> int | None:
     return round_hours(_median_hours(spans)) if spans and len(spans) >= max(k, 1) else None
+
+
+def grid_problem(start: date, end: date, period: str) -> str | None:
+    """Why [start, end) is not one period of the policy's grid, or None if it is. Published reports keep to
+    the grid: reports for overlapping periods could be subtracted from each other (see the module comment)."""
+    months_long = {"year": 12, "quarter": 3, "month": 1}[period]
+    if start.day != 1 or (start.month - 1) % months_long:
+        return f"the policy's reports are by {period}: a period starts on the first day of a {period}"
+    months_after = start.month - 1 + months_long
+    wanted = date(start.year + months_after // 12, months_after % 12 + 1, 1)
+    if end != wanted:
+        return f"the policy's reports are by {period}: this one would end on {wanted} (the day after the last)"
+    return None
 
 
 def build_report(cases: Sequence[Case], policy: Policy, start: date, end: date) -> Report:

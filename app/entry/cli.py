@@ -257,6 +257,20 @@ def _cmd_report(args) -> int:
         print("conduct report: dates are YYYY-MM-DD", file=sys.stderr)
         return 2
     policy = load_policy(_policy_dir(args))
+    if args.post:
+        from app.core.report import grid_problem
+
+        problem = grid_problem(start, end, policy.process.report.period)
+        if problem:
+            print(f"conduct report: not posted: {problem}", file=sys.stderr)
+            return 2
+    note = ""
+    if args.note:
+        try:
+            note = Path(args.note).read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"conduct report: the note file cannot be read: {error.strerror}", file=sys.stderr)
+            return 2
     if args.demo:
         from app.entry.demo import demo_cases
 
@@ -274,7 +288,7 @@ def _cmd_report(args) -> int:
         if _with_runtime(work):
             return 2
     try:
-        text = render_report(cases, policy, start, end, args.format)
+        text = render_report(cases, policy, start, end, args.format, note)
     except ValueError as refusal:
         print(f"conduct report: {refusal}", file=sys.stderr)
         return 2
@@ -368,7 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("md", "json", "html"), default="md")
     report.add_argument("--out", help="file to write (with md, report-chart.svg is written beside it)")
     report.add_argument("--demo", action="store_true", help="report on the demo's cases instead of GitHub's")
-    report.add_argument("--post", action="store_true", help="also post it as a discussion (places.reports)")
+    report.add_argument("--post", action="store_true",
+                        help="also post it as a discussion (places.reports); the period must be on the policy's grid")
+    report.add_argument("--note", help="a file with the mediators' account of the period, published with it")
     report.add_argument("--dir", help="policy directory (default: policy, or $CONDUCT_POLICY_DIR)")
     report.set_defaults(func=_cmd_report)
 

@@ -181,29 +181,31 @@ def _environment() -> Environment:
     return env
 
 
-def _context(report: Report) -> dict:
-    return {"report": report, "k": report.small_count, "until": _inclusive_end(report),
+def _context(report: Report, note: str = "") -> dict:
+    return {"report": report, "note": note.strip(), "k": report.small_count, "until": _inclusive_end(report),
             "previous_until": report.start - timedelta(days=1), "outcomes": OUTCOMES,
             "outcome_labels": OUTCOME_LABELS, "chart_file": CHART_FILE}
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, note: str = "") -> str:
+    """`note` is the mediators' own account of the period (the "state of things"), published as written."""
     if fmt == "json":
-        return json.dumps(report_data(report), indent=2) + "\n"
+        return json.dumps({**report_data(report), **({"note": note.strip()} if note.strip() else {})},
+                          indent=2) + "\n"
     if fmt == "md":
-        return _environment().get_template("report.md.j2").render(**_context(report))
+        return _environment().get_template("report.md.j2").render(**_context(report, note))
     if fmt == "html":
         svg = Markup(render_chart_svg(report))  # built here, every text in it escaped
-        return _environment().get_template("report.html.j2").render(chart=svg, **_context(report))
+        return _environment().get_template("report.html.j2").render(chart=svg, **_context(report, note))
     raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def render_report(cases: Sequence[Case], policy: Policy, start: date, end: date, fmt: str) -> str:
+def render_report(cases: Sequence[Case], policy: Policy, start: date, end: date, fmt: str, note: str = "") -> str:
     """The report for [start, end) in `fmt` (md, json or html); with md, write render_chart_svg's output
     next to it as report-chart.svg."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
-    return render(build_report(cases, policy, start, end), fmt)
+    return render(build_report(cases, policy, start, end), fmt, note)
 
 
 def render_report_chart(cases: Sequence[Case], policy: Policy, start: date, end: date) -> str:
