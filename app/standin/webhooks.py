@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -56,6 +57,11 @@ class WebhookDispatcher:
         self._queue: asyncio.Queue[Delivery] | None = None
         self._worker: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Faults on the way out, as GitHub's own delivery has them: a delivery can be held back (and
+        # later sent late, in any order) or dropped (logged with an error, as a failed delivery is).
+        self.hold_if: Callable[[Delivery], bool] | None = None
+        self.drop_if: Callable[[Delivery], bool] | None = None
+        self.held: list[Delivery] = []
 
     def configure(
         self,
@@ -90,8 +96,24 @@ class WebhookDispatcher:
         if self._queue is not None and self._loop is asyncio.get_running_loop():
             await self._queue.join()
 
+    def release(self, reverse: bool = False) -> list[Delivery]:
+        """Send the held deliveries now, late: in the order they were made, or the reverse."""
+        held, self.held = self.held, []
+        for delivery in reversed(held) if reverse else held:
+            self._queue_up(delivery)
+        return held
+
     def _enqueue(self, delivery: Delivery) -> None:
         self.log.append(delivery)
+        if self.drop_if is not None and self.drop_if(delivery):
+            delivery.error, delivery.done = "dropped", True
+            return
+        if self.hold_if is not None and self.hold_if(delivery):
+            self.held.append(delivery)
+            return
+        self._queue_up(delivery)
+
+    def _queue_up(self, delivery: Delivery) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._worker is None or self._worker.done():
             # A queue belongs to one loop; tests may run each case on a fresh loop.
