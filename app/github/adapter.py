@@ -55,7 +55,13 @@ _KEY = re.compile(r"^[A-Za-z0-9._:/=+-]{1,200}$")
 # After a failed create, look back this far for the marker: covers clock skew between us and GitHub.
 MARKER_LOOKBACK = timedelta(minutes=10)
 PER_PAGE = 100
-MAX_PAGES = 50
+# Listings page on to the end (GitHub's list endpoints have no page limit); this many pages of 100 is a
+# runaway, and is said as an error rather than cut short: a listing never stops silently.
+MAX_PAGES = 1000
+
+
+class TooManyPages(GitHubError):
+    """A listing went on past MAX_PAGES pages; nothing was cut off silently."""
 # How often a content-creating POST is tried in all (with a marker search between tries).
 CREATE_ATTEMPTS = 3
 _GQL_LOCK = {"off-topic": "OFF_TOPIC", "too heated": "TOO_HEATED", "resolved": "RESOLVED", "spam": "SPAM"}
@@ -294,8 +300,8 @@ class GitHubAdapter(GitHubPort):
             response = await self._call(operation, lambda page=page: fetch(page))
             items += response.json()
             if not _has_next(response):
-                break
-        return items
+                return items
+        raise TooManyPages(operation, detail=f"more than {MAX_PAGES} pages")
 
     async def _exists(self, operation: str, call: Callable[[], Awaitable[Response[Any]]]) -> bool:
         """For GitHub's yes/no endpoints: 204 yes, 404 no."""
@@ -587,9 +593,9 @@ class GitHubAdapter(GitHubPort):
             teams = data["organization"]["teams"]
             slugs += [t["slug"] for t in teams["nodes"] if t]
             if not teams["pageInfo"]["hasNextPage"]:
-                break
+                return tuple(slugs)
             cursor = teams["pageInfo"]["endCursor"]
-        return tuple(slugs)
+        raise TooManyPages("organization.teams", detail=f"more than {MAX_PAGES} pages")
 
     async def direct_access(self, org: str, login: str) -> dict[str, str]:
         repos = await self._pages(

@@ -104,9 +104,6 @@ def main() -> None:
     print_help_burst()
 
 
-if __name__ == "__main__":
-    main()
-
 
 async def command_costs() -> list[tuple[str, int, int]]:
     """(what, requests sent, the minimum) for a plain comment and each command a mediator sends in turn.
@@ -204,3 +201,7 @@ def print_help_burst() -> None:
     print(f"a burst of 200 `/conduct help` posts from one account: {opened} cases opened (the first ones), "
           f"{spent} of the App's {WRITE_LIMITS[0][1]} writes a minute / {WRITE_LIMITS[1][1]} an hour spent, "
           f"{sent} requests")
+
+
+if __name__ == "__main__":
+    main()
