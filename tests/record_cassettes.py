@@ -6,8 +6,8 @@ How to run (from the repository root):
     .venv/bin/python tests/record_cassettes.py
 
     # against a real test organisation (a throwaway org with the Conduct Desk App installed, a private
-    # repo `cases` with discussions on, a team `mediators` with at least one member, a workflow
-    # `.github/workflows/noop.yml` with `workflow_dispatch`, and a non-member user to block):
+    # repo `cases` with discussions on, a public repo `intake`, a team `mediators` with at least one member,
+    # a workflow `.github/workflows/noop.yml` with `workflow_dispatch`, and a non-member user to block):
     CONDUCT_GITHUB_API_URL=https://api.github.com/ CONDUCT_APP_ID=123456 \\
     CONDUCT_APP_PRIVATE_KEY=/path/to/app.pem CONDUCT_TEST_ORG=my-test-org \\
     CONDUCT_TEST_MEMBER=some-member CONDUCT_TEST_OUTSIDER=some-non-member \\
@@ -61,6 +61,7 @@ class Target:
 
     org: str = "acme"
     repo: str = "acme/cases"
+    intake: str = "acme/intake"  # public: a request in it is transferred into `repo`
     team: str = "mediators"
     member: str = "mediator-1"
     outsider: str = "troll-1"
@@ -149,6 +150,11 @@ async def _issue(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
     )
     ctx["issue"] = issue
     return issue
+
+
+async def _transfer(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
+    public = await gh.create_issue(t.intake, "Help request", "Please contact me.", [], key="intake-1")
+    return await gh.transfer_issue(public.node_id, t.repo)
 
 
 async def _update(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
@@ -310,6 +316,7 @@ STEPS: tuple[StepDef, ...] = (
         lambda gh, t, c: gh.delete_discussion(c["discussion"].node_id),
     ),
     _step("delete_comment", "delete_comment", lambda gh, t, c: gh.delete_comment(t.repo, c["comment"].id)),
+    _step("transfer_issue", "transfer_issue", _transfer),
     _step("delete_issue", "delete_issue", lambda gh, t, c: gh.delete_issue(c["issue"].node_id)),
 )
 
@@ -347,6 +354,7 @@ def seed_sandbox(state: Any, public_key_pem: str, target: Target = Target()) -> 
     state.add_workflow(target.repo, target.workflow)
     state.register_app(target.app_id, public_key_pem)
     state.install_app(target.app_id, target.org, 77)
+    state.add_repo(*target.intake.split("/"), private=False)
 
 
 def new_app_key() -> tuple[str, str]:
@@ -423,6 +431,7 @@ def main() -> None:
         target = Target(
             org=org,
             repo=f"{org}/cases",
+            intake=f"{org}/intake",
             member=os.environ["CONDUCT_TEST_MEMBER"],
             outsider=os.environ["CONDUCT_TEST_OUTSIDER"],
             app_id=settings.app_id,

@@ -199,7 +199,9 @@ async def test_every_request_matches_githubs_description(app_key):
     assert any(e.path.endswith("/labels/stage%3A%20intake") for e in recorder.exchanges)
     assert results["add_assignees"] == ("octocat",)
     assert results["user_teams"] == ("mediators",)
-    assert state.repos["acme/cases"].issues == {}  # deleted at the end, over GraphQL
+    # Deleted at the end over GraphQL; the request transferred in from the public intake repo stays.
+    assert [i.title for i in state.repos["acme/cases"].issues.values()] == ["Help request"]
+    assert state.repos["acme/intake"].issues == {} and results["transfer_issue"] == 3
 
 
 async def test_replayed_cassettes_parse_into_records(app_key):

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import record_cassettes as rc
-from test_pages import ANSWERS, csrf
 from test_pages import browser_for as signed_in
+from test_pages import csrf, file_report
 from test_pages import setup as pages_world
 
 from app.entry import cli
@@ -46,7 +45,7 @@ def test_the_sweep_and_the_report_run_through_the_cli_beside_a_damaged_case(stor
         return world
 
     world = asyncio.run(opened())
-    damaged, healthy = sorted(world.state.repo(CASES).issues)
+    damaged, healthy = sorted(n for n, i in world.state.repo(CASES).issues.items() if i.title.startswith("C-"))
     damage(world, damaged)
     private_key, public_key = app_key()
     world.state.apps[APP_ID].public_key_pem = public_key
@@ -80,18 +79,10 @@ def test_the_inbox_and_a_private_report_naming_someone_work_beside_a_damaged_cas
         reporter = await signed_in(world, "reporter-3")
         pages = {}
         for n in range(2):
-            form = await reporter.get("/help")
-            consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
-            sent = await reporter.post("/help", data={**ANSWERS, "what-happened": f"Report {n}", "consent": consent,
-                                                      "csrf_token": csrf(form.text)})
-            await world.settle()
-            pages[n] = re.search(r"<strong>(C-\d{4}-\d{3})</strong>", sent.text).group(1)
+            _, pages[n] = await file_report(world, reporter, **{"what-happened": f"Report {n}"})
         damaged = int(world.store.effect_result(f"case-issue:{pages[0]}"))
         damage(world, damaged)
-        form = await reporter.get("/help")
-        consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
-        third = await reporter.post("/help", data={**ANSWERS, "what-happened": "Report 2", "consent": consent,
-                                                   "csrf_token": csrf(form.text)})
+        third, _ = await file_report(world, reporter, **{"what-happened": "Report 2"})
         await world.settle()
         # Cards come when a mediator takes a case: taking the two healthy ones reads the damaged one too.
         for number in [n for n in world.state.repo(CASES).issues if n != damaged]:

@@ -60,6 +60,17 @@ def csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
 
 
+async def file_report(world, browser: httpx.AsyncClient, **answers: str) -> tuple[httpx.Response, str | None]:
+    """Submit the private form with ANSWERS changed by `answers`, let the worker open the case; the page
+    and the case code it names."""
+    form = await browser.get("/help")
+    consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
+    sent = await browser.post("/help", data={**ANSWERS, **answers, "consent": consent, "csrf_token": csrf(form.text)})
+    await world.settle()
+    found = re.search(r"<strong>(C-\d{4}-\d{3})</strong>", sent.text)
+    return sent, found.group(1) if found else None
+
+
 ANSWERS = {"what-happened": "They wrote @participant-3 #12 ![x](https://evil.example/p.png) <!-- hidden -->",
            "where": "https://github.com/example-org/project/issues/4", "who": "@participant-3",
            "what-would-help": "Talk to someone", "urgency": "Not urgent",

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
-from test_pages import ANSWERS, CASES, POLICY, browser_for, csrf, setup
+from test_pages import CASES, POLICY, browser_for, csrf, file_report, setup
 
 from app.core.case import Case
 from app.core.stages import Stage
@@ -38,16 +37,12 @@ def test_forged_state_in_the_private_form_inbox_return_and_a_mediator_message_ch
         now = world.now()
         forged = forged_block("C-2026-001", now)
         reporter = await browser_for(world, "reporter-3")
-        form = await reporter.get("/help")
-        consent = re.search(r'name="consent" value="([^"]+)"', form.text).group(1)
         # One-line fields cannot hold a block, but can hold the marker that tags the app's comments.
         tag = "<!-- conduct-desk:key=C-2026-001:state -->"
-        answers = {**ANSWERS, "what-happened": f"It went wrong.\n{forged}", "who": f"@participant-3 {tag}",
-                   "where": f"https://github.com/{WATCHED}/issues/4 {tag}", "consent": consent}
-        sent = await reporter.post("/help", data={**answers, "csrf_token": csrf(form.text)})
+        sent, code = await file_report(world, reporter, **{
+            "what-happened": f"It went wrong.\n{forged}", "who": f"@participant-3 {tag}",
+            "where": f"https://github.com/{WATCHED}/issues/4 {tag}"})
         assert sent.status_code == 200, sent.text
-        await world.settle()
-        code = re.search(r"<strong>(C-\d{4}-\d{3})</strong>", sent.text).group(1)
         number = int(world.store.effect_result(f"case-issue:{code}"))
         opened = await state_of(world, number)
         steps = {}
@@ -100,7 +95,7 @@ def test_forged_state_in_a_public_form_issue_and_a_thread_signal_changes_nothing
         await world.as_user("reporter-2").create_comment(WATCHED, thread.number, signal, key="s")
         await world.settle()
         found = {}
-        for issue in world.state.repo(CASES).issues.values():
+        for issue in [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]:
             found[issue.number] = (await state_of(world, issue.number), live_markers(world, issue.number))
         return world, found
 

@@ -49,7 +49,7 @@ def test_help_in_an_inline_review_comment_opens_a_case_and_is_hidden(store):
     assert "mock my English" in issue.body and case.venue == "review-comment" and case.channel == "signal"
     assert world.state.review_items[said["id"]].minimized is not None
     answers = [c.body for c in world.state.comments_of(world.state.repo(WATCHED), pull.number)]
-    assert any("reached the conduct mediators" in b for b in answers)  # on the pull request's conversation
+    assert any("The conduct mediators will be in touch" in b for b in answers)  # on the pull request's conversation
 
 
 def test_help_in_a_review_body_opens_a_case_and_is_hidden(store):
@@ -87,7 +87,7 @@ def test_help_in_a_discussion_comment_opens_a_case_and_is_hidden(store):
     assert "keeps following me" in issue.body and case.venue == "discussion-comment"
     (disc,) = world.state.repo(WATCHED).discussions.values()
     signal, answer = disc.comments
-    assert signal.minimized is not None and "reached the conduct mediators" in answer.body
+    assert signal.minimized is not None and "The conduct mediators will be in touch" in answer.body
 
 
 def test_a_help_line_in_a_quote_of_a_review_opens_nothing(store):

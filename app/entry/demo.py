@@ -191,6 +191,10 @@ class Script:
                                         "to": entry.target.value, "by": entry.actor, "trigger": entry.kind})
             self.timeline.seen_entries[case.code] = len(case.history)
 
+    def case_number(self, code: str) -> int:
+        """The case's issue number, as the service recorded it (a public request moved in takes one too)."""
+        return int(self.world.store.effect_result(f"case-issue:{code}"))
+
     def say(self, login: str, number: int, body: str, **later: float):
         first = body.strip().splitlines()[0]
         return self.step(login, f"comments on the case: {first}",
@@ -279,20 +283,21 @@ class Script:
         self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
 
         # An urgent ban on case three: the SC rejects the first request, approves the second.
-        await self.say("mediator-1", 3, "/conduct assign @mediator-1", hours=1)
-        await self.say("mediator-1", 3, "/conduct urgent-ban @participant-2 14d threats in private messages",
+        third = self.case_number("C-2026-003")
+        await self.say("mediator-1", third, "/conduct assign @mediator-1", hours=1)
+        await self.say("mediator-1", third, "/conduct urgent-ban @participant-2 14d threats in private messages",
                        minutes=30)
         await self.step("sc-2", "rejects the urgent ban review: talk with them first",
                         lambda: self.review("C-2026-003-d1", "rejected", "Please talk with them first."), hours=2)
-        await self.say("mediator-1", 3, "/conduct urgent-ban @participant-2 7d the threats continued after we talked",
-                       days=1)
+        await self.say("mediator-1", third,
+                       "/conduct urgent-ban @participant-2 7d the threats continued after we talked", days=1)
         await self.step("sc-2", "approves the second urgent ban review",
                         lambda: self.review("C-2026-003-d2", "approved", "Seven days."), hours=1)
         await self.step("Actions", "the released apply job asks the service to apply C-2026-003-d2 (OIDC)",
                         lambda: self.apply("C-2026-003-d2"), minutes=2)
         # Case three's poll decides no action: the urgent ban ends then, not at the end of its week.
-        await self.say("mediator-1", 3, SUMMARY_3, hours=2)
-        await self.say("mediator-1", 3, "/conduct escalate @participant-2", minutes=5)
+        await self.say("mediator-1", third, SUMMARY_3, hours=2)
+        await self.say("mediator-1", third, "/conduct escalate @participant-2", minutes=5)
         await self.step("Actions", "runs poll-open.yml for C-2026-003: one OIDC-authenticated call",
                         lambda: self.open_poll("C-2026-003"))
         for voter in ("voter-1", "voter-2", "voter-3", "voter-4"):

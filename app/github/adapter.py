@@ -22,7 +22,7 @@ from .client import (
     token_client,
     utcnow,
 )
-from .errors import Forbidden, GitHubError, Invalid, NotFound, Unavailable
+from .errors import Forbidden, GitHubError, Invalid, Moved, NotFound, Unavailable
 from .port import (
     Activity,
     Comment,
@@ -197,6 +197,9 @@ Q_USER_TEAMS = """query UserTeams($org: String!, $login: String!, $cursor: Strin
 }"""
 M_DELETE_ISSUE = """mutation DeleteIssue($id: ID!) {
   deleteIssue(input: {issueId: $id}) { clientMutationId }
+}"""
+M_TRANSFER_ISSUE = """mutation TransferIssue($issue: ID!, $repo: ID!) {
+  transferIssue(input: {issueId: $issue, repositoryId: $repo}) { issue { number } }
 }"""
 M_MINIMIZE = """mutation MinimizeComment($id: ID!, $classifier: ReportedContentClassifiers!) {
   minimizeComment(input: {subjectId: $id, classifier: $classifier}) { minimizedComment { isMinimized } }
@@ -389,6 +392,8 @@ class GitHubAdapter(GitHubPort):
     async def get_issue(self, repo: str, number: int) -> Issue:
         owner, name = _split(repo)
         response = await self._call("issues/get", lambda: self._gh.rest.issues.async_get(owner, name, number))
+        if response.status_code == 301:  # transferred (GitHub's "Get an issue" documents the 301)
+            raise Moved("issues/get", response.headers.get("location", ""))
         return parse_issue(response.json())
 
     async def update_issue(
@@ -425,6 +430,13 @@ class GitHubAdapter(GitHubPort):
 
     async def delete_issue(self, issue_node_id: str) -> None:
         await self._graphql("deleteIssue", M_DELETE_ISSUE, {"id": issue_node_id})
+
+    async def transfer_issue(self, issue_node_id: str, repo: str) -> int:
+        owner, name = _split(repo)
+        target = (await self._call("repos/get", lambda: self._gh.rest.repos.async_get(owner, name))).json()
+        moved = await self._graphql("transferIssue", M_TRANSFER_ISSUE,
+                                    {"issue": issue_node_id, "repo": target["node_id"]})
+        return int(moved["transferIssue"]["issue"]["number"])
 
     # -- comments ---------------------------------------------------------------------------------------
     async def list_comments(self, repo: str, number: int) -> tuple[Comment, ...]:

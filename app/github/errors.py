@@ -27,6 +27,14 @@ class NotFound(GitHubError):
     """404 or 410: the thing is not there, or this installation may not see it."""
 
 
+class Moved(GitHubError):
+    """301 on an issue: it was transferred; `location` is its API URL in the repository it is in now."""
+
+    def __init__(self, operation: str, location: str) -> None:
+        self.location = location
+        super().__init__(operation, 301, "moved")
+
+
 class Forbidden(GitHubError):
     """401 or 403 (not a rate limit): the credentials lack a permission."""
 

@@ -111,7 +111,7 @@ REST: Mapping[str, Need] = {
     # -- setup only: an org owner's token ---------------------------------------------------------------
     "orgs/get": _r("organization_administration", REFERENCE, setup_only=True),
     "orgs/list-app-installations": _r("organization_administration", setup_only=True),
-    "repos/get": _r("metadata", setup_only=True),
+    "repos/get": _r("metadata"),  # also the App's: a transfer names its target repository by node id
     "repos/get-all-environments": _r("actions", setup_only=True),
     "teams/get-by-name": _r("members", REFERENCE, setup_only=True),
     "teams/check-permissions-for-repo-in-org": _r("administration", REFERENCE, setup_only=True),
@@ -148,6 +148,9 @@ GRAPHQL_OPS: Mapping[str, Need] = {
     "minimizeComment": _w("issues", GRAPHQL),
     # Deleting an issue needs admin rights on the repository: only when the policy asks for it.
     "deleteIssue": _w("administration", GRAPHQL, optional="places.delete_intake_issues"),
+    # Moving a public request into the private cases repository: GitHub asks for write on both repositories
+    # ("Transferring an issue to another repository").
+    "transferIssue": _w("issues", GRAPHQL),
     "organization.teams": _r("members", GRAPHQL),
 }
 

@@ -188,6 +188,11 @@ class GitHubPort(abc.ABC):
     async def delete_issue(self, issue_node_id: str) -> None:
         """GraphQL `deleteIssue` (REST has no delete)."""
 
+    @abc.abstractmethod
+    async def transfer_issue(self, issue_node_id: str, repo: str) -> int:
+        """GraphQL `transferIssue` into `repo` (same owner; public to private is allowed, private to public
+        is not); the issue's comments and edit history go with it. Returns its number there."""
+
     # -- comments -------------------------------------------------------------------------------------
     @abc.abstractmethod
     async def list_comments(self, repo: str, number: int) -> tuple[Comment, ...]: ...

@@ -7,7 +7,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from app.core.durations import format_duration, spoken_duration
-from app.core.neutralise import inert_markers
+from app.core.neutralise import inert_markers, neutralise_inline
 
 CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal",
                  "block": "block made by hand"}
@@ -20,6 +20,12 @@ def when(value: datetime) -> str:
 
 def duration(value: timedelta) -> str:
     return format_duration(value)
+
+
+def table_cell(value: str) -> str:
+    """Text someone wrote, as an inert code span that stays in its table cell: GFM splits cells at every
+    unescaped "|", even inside code, and shows an escaped one as "|"."""
+    return neutralise_inline(value).replace("|", "\\|")
 
 
 def finalize(value: object) -> object:
@@ -37,6 +43,8 @@ def environment() -> Environment:
                       finalize=finalize)
     env.filters["when"] = when
     env.filters["duration"] = duration
+    env.filters["code"] = neutralise_inline
+    env.filters["cell"] = table_cell
     env.filters["spoken"] = spoken_duration
     env.globals["channel_names"] = CHANNEL_NAMES
     return env

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from app.core import effects as fx
 from app.core.neutralise import without_html_comments
 from app.core.stages import Stage
-from app.core.threads import MESSAGE_MARKER, thread_of
+from app.core.threads import MESSAGE_MARKER, public_key, thread_of
 from app.github.port import GitHubPort
 from app.notices.notifier import HAND_OVER, Notifier
 from app.render import render
@@ -89,7 +89,7 @@ class Executor:
             found = await self.github.find_comment(file.repo, file.number, effect.key)
         elif isinstance(effect, fx.Post) and thread_of(file.case.thread or ""):
             repo, number = thread_of(file.case.thread or "")
-            found = await self.github.find_comment(repo, number, effect.key)
+            found = await self.github.find_comment(repo, number, public_key(effect.key))
         else:
             return None
         return str(found.id) if found is not None else None
@@ -200,6 +200,6 @@ class Executor:
             target = thread_of(file.case.thread or "")
             if target is None:
                 raise ValueError("the case links no thread")
-            comment = await self.github.create_comment(target[0], target[1], body, key=effect.key)
+            comment = await self.github.create_comment(target[0], target[1], body, key=public_key(effect.key))
             return str(comment.id)
         raise ValueError(f"cannot post to {effect.where!r}")

@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from app.core.case import code_name
 from app.core.decide import open_case
 from app.core.events import HelpRequested
-from app.core.neutralise import neutralise_block, neutralise_inline
+from app.core.neutralise import neutralise_block
 from app.core.stages import Stage
-from app.github.errors import Forbidden, NotFound
+from app.github.errors import Forbidden, Moved, NotFound
 from app.render import render
 from app.service import casefile
 from app.service.casefile import CaseFile
@@ -80,24 +80,46 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
     request = HelpRequested(delivery_id, "issue", issue.user.login if issue.user else "ghost", link)
 
     async def redact(file: CaseFile) -> None:
-        ack = render("acknowledge.md.j2", {"code": file.case.code, "due": file.case.acknowledge_by,
-                                           "channel": "issue"})
-
-        async def close_lock_delete() -> None:
-            await ctx.github.update_issue(repo, issue.number, title="Help request (moved to a private case)",
-                                          body="This request was moved to a private case.", state="closed",
-                                          state_reason="completed")
-            await ctx.github.lock_issue(repo, issue.number, "resolved")
+        # Nothing is edited in public first: GitHub keeps every earlier title (a `renamed` event) and body
+        # (the edit history) readable to anyone who can read the issue. The request leaves the public
+        # repository whole: deleted where the policy asks and the App may, else transferred into the cases
+        # repository, where it and its history are as private as the case. No case code goes in public.
+        async def move_out() -> str:
             if ctx.policy.roles.places.delete_intake_issues:
                 try:
                     await ctx.github.delete_issue(issue.node_id)
-                    return
+                    return "deleted"
                 except (Forbidden, NotFound):
-                    log.info("public request not deleted (not permitted) case=%s", file.case.code)
-            # A locked issue still takes the app's comment, so the reporter sees where their request went.
-            await ctx.github.create_comment(repo, issue.number, ack, key=f"{source}:ack")
+                    log.info("public request not deleted (not permitted), transferring case=%s", file.case.code)
+            try:
+                # A transfer whose answer was lost (a 5xx after it took effect) shows as a move: look first.
+                await ctx.github.get_issue(repo, issue.number)
+                return f"transferred:{await ctx.github.transfer_issue(issue.node_id, ctx.cases_repo)}"
+            except Moved as moved:
+                number = _moved_into(moved.location, ctx.cases_repo)
+                if number is None:
+                    raise
+                return f"transferred:{number}"
+            except NotFound:
+                return "gone"  # deleted meanwhile, by its author or a moderator: nothing is left in public
 
-        await once(ctx.store, f"{source}:redact", close_lock_delete)
+        moved = await once(ctx.store, f"{source}:redact", move_out, busy="raise") or ""
+        if moved.startswith("transferred:"):
+            number = int(moved.removeprefix("transferred:"))
+            # Where the original is kept, so that forgetting the case can forget it too.
+            remember(ctx.store, f"moved-request:{file.case.code}", str(number))
+
+            async def note() -> str:
+                text = render("request-moved.md.j2", {"code": file.case.code, "case_number": file.number})
+                return str((await ctx.github.create_comment(ctx.cases_repo, number, text, key=f"{source}:moved")).id)
+
+            async def close_and_lock() -> str:
+                await ctx.github.update_issue(ctx.cases_repo, number, state="closed", state_reason="completed")
+                await ctx.github.lock_issue(ctx.cases_repo, number, "resolved")
+                return "closed"
+
+            await once(ctx.store, f"{source}:moved-note", note)
+            await once(ctx.store, f"{source}:moved-closed", close_and_lock)
 
     return await open_private_case(ctx, source, request, once_confirmed=redact)
 
@@ -105,11 +127,12 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
 async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment, text: str,
                       venue: str = "issue-comment",
                       answer: Callable[[str, str], Awaitable[object]] | None = None) -> CaseFile:
-    """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is hidden.
+    """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is deleted.
 
     `venue` says where it was written: an issue or pull request conversation comment, an inline review
-    comment, a review's body or a discussion comment; each is minimized the same way, and the person is
-    answered in the same conversation (`answer(body, key)`; by default a comment on the issue or PR)."""
+    comment, a review's body or a discussion comment. A conversation comment is deleted (a minimized one
+    stays readable to every reader); the others are still only minimized. The person is answered in the
+    same conversation (`answer(body, key)`; by default a comment on the issue or PR)."""
     source = f"signal:{repo}:{comment.id}" if venue == "issue-comment" else f"signal:{repo}:{venue}:{comment.id}"
     reporter = comment.user.login if comment.user else "ghost"
     request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url, venue=venue)
@@ -118,12 +141,19 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
         return await ctx.github.create_comment(repo, issue.number, body, key=key)
 
     async def hide(file: CaseFile) -> None:
-        async def minimize_and_answer() -> None:
-            await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
-            ack = render("acknowledge-signal.md.j2", {"reporter": reporter, "due": file.case.acknowledge_by})
-            await (answer or post_answer)(ack, f"{source}:ack")
+        async def delete_and_answer() -> None:
+            if venue == "issue-comment":
+                # Deleted, not minimized: a minimized comment stays readable to everyone who can read the thread.
+                try:
+                    await ctx.github.delete_comment(repo, comment.id)
+                except NotFound:
+                    pass  # deleted already, by its author or a moderator
+            else:
+                await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
+            # The answer names no one and no case; the reporter hears the rest in private.
+            await (answer or post_answer)(render("acknowledge-signal.md.j2"), f"{source}:ack")
 
-        await once(ctx.store, f"{source}:hide", minimize_and_answer)
+        await once(ctx.store, f"{source}:hide", delete_and_answer)
 
     return await open_private_case(ctx, source, request, report=text, once_confirmed=hide)
 
@@ -135,8 +165,14 @@ async def from_form(ctx: Context, source: str, reporter: str, report: str, about
     return await open_private_case(ctx, source, request, report=report, report_is_neutral=True)
 
 
+def _moved_into(location: str, repo: str) -> int | None:
+    """The issue's number in `repo` from a 301's API URL (…/repos/OWNER/NAME/issues/N), else None."""
+    head, _, number = location.rpartition("/issues/")
+    return int(number) if number.isdigit() and head.endswith(f"/repos/{repo}") else None
+
+
 def _first_link(body: str) -> str | None:
     for word in body.split():
         if word.startswith(("https://", "http://")):
-            return neutralise_inline(word[:500])
+            return word[:500]  # kept as written; every template shows it as code
     return None

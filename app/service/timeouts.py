@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.core import effects as fx
 from app.core.neutralise import neutralise_inline
-from app.core.threads import thread_of
+from app.core.threads import public_key, thread_of
 from app.github.errors import NotFound
 from app.github.port import GitHubPort
 from app.render import render
@@ -31,5 +31,5 @@ async def carry_out(github: GitHubPort, effect: fx.LockThread | fx.UnlockThread 
     target = thread_of(comment.html_url)
     if target is not None:
         note = render("comment-hidden.md.j2", {"reason": neutralise_inline(effect.reason), "kind": kind})
-        await github.create_comment(target[0], target[1], note, key=f"{effect.key}:note")
+        await github.create_comment(target[0], target[1], note, key=public_key(f"{effect.key}:note"))
     return "hidden"

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import shapes
-from .events import discussion_comment_json, discussion_json, emit, issue_json
+from .events import comment_json, discussion_comment_json, discussion_json, emit, issue_json
 from .graphql_sdl import SDL
 from .http import Ctx, GitHubError, context
 from .ids import iso, node_id, parse_node_id
@@ -235,6 +235,8 @@ def issue_obj(ctx: Ctx, repo: Repo, i: Issue) -> dict:
         "activeLockReason": GQL_LOCK.get(i.lock_reason or ""),
         "state": i.state.upper(),
         "repository": lambda _info: repo_obj(ctx, repo),
+        "body": i.body or "",
+        "userContentEdits": _edits(ctx, i),
     }
 
 
@@ -249,7 +251,19 @@ def issue_comment_obj(ctx: Ctx, repo: Repo, c) -> dict:
         "minimizedReason": c.minimized,
         "viewerCanMinimize": ctx.state.can_triage(ctx.grant, repo),
         "author": user_obj(ctx, c.user),
+        "userContentEdits": _edits(ctx, c),
     }
+
+
+def _edits(ctx: Ctx, target):
+    """`userContentEdits`: every version of an edited body, newest first, readable by every reader."""
+    def resolve(_info, first=None, last=None, **_kw):
+        nodes = [{"__typename": "UserContentEdit", "id": node_id("UserContentEdit", e.id), "diff": e.text,
+                  "editedAt": iso(e.at), "createdAt": iso(e.at), "updatedAt": iso(e.at),
+                  "editor": user_obj(ctx, e.editor)} for e in reversed(target.edits)]
+        shown = nodes[:first] if first is not None else nodes[-last:] if last else nodes
+        return {"nodes": shown, "totalCount": len(nodes), "pageInfo": _page_info(len(shown) < len(nodes))}
+    return resolve
 
 
 # -- lookups by global id -----------------------------------------------------------------------------
@@ -499,6 +513,19 @@ def delete_issue(ctx: Ctx, inp: dict) -> dict:
     return {"clientMutationId": inp.get("clientMutationId"), "repository": repo_obj(ctx, repo)}
 
 
+def delete_issue_comment(ctx: Ctx, inp: dict) -> dict:
+    """GitHub's `deleteIssueComment`: the comment, and with it its edit history, is gone for everyone."""
+    _, repo, comment = _expect(ctx, inp["id"], "IssueComment")
+    if ctx.grant.login != comment.user:
+        _must_triage(ctx, repo)
+    ctx.state.comments_of(repo, comment.issue_number).remove(comment)
+    repo.issues[comment.issue_number].comments -= 1
+    emit(ctx.state, ctx.base, "issue_comment", "deleted", repo, ctx.grant.login,
+         issue=issue_json(ctx.state, ctx.base, repo, repo.issues[comment.issue_number]),
+         comment=comment_json(ctx.state, ctx.base, repo, comment))
+    return {"clientMutationId": inp.get("clientMutationId")}
+
+
 def transfer_issue(ctx: Ctx, inp: dict) -> dict:
     _, source, issue = _expect(ctx, inp["issueId"], "Issue")
     _, target, _obj = _expect(ctx, inp["repositoryId"], "Repository")
@@ -510,6 +537,9 @@ def transfer_issue(ctx: Ctx, inp: dict) -> dict:
         )
     if target is source:
         raise GqlError("UNPROCESSABLE", "The issue is already in that repository.")
+    if source.private and not target.private:
+        # GitHub's docs: "You can't transfer an issue from a private repository to a public repository."
+        raise GqlError("UNPROCESSABLE", "Issues cannot be transferred from a private to a public repository.")
     old_number = issue.number
     comments = ctx.state.comments.pop((source.full_name, old_number), [])
     kept = []
@@ -562,6 +592,7 @@ MUTATIONS = {
     "minimizeComment": minimize_comment,
     "deleteIssue": delete_issue,
     "transferIssue": transfer_issue,
+    "deleteIssueComment": delete_issue_comment,
 }
 
 

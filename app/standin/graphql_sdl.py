@@ -192,11 +192,28 @@ type IssueComment implements Minimizable & Node {
   isMinimized: Boolean!
   minimizedReason: String
   url: URI!
+  userContentEdits(after: String, before: String, first: Int, last: Int): UserContentEditConnection
   viewerCanMinimize: Boolean!
+}
+
+type UserContentEdit implements Node {
+  createdAt: DateTime!
+  diff: String
+  editedAt: DateTime!
+  editor: Actor
+  id: ID!
+  updatedAt: DateTime!
+}
+
+type UserContentEditConnection {
+  nodes: [UserContentEdit]
+  pageInfo: PageInfo!
+  totalCount: Int!
 }
 
 type Issue implements Lockable & Node {
   activeLockReason: LockReason
+  body: String!
   databaseId: Int
   id: ID!
   locked: Boolean!
@@ -205,6 +222,7 @@ type Issue implements Lockable & Node {
   state: IssueState!
   title: String!
   url: URI!
+  userContentEdits(after: String, before: String, first: Int, last: Int): UserContentEditConnection
 }
 
 input CreateDiscussionInput {
@@ -299,6 +317,15 @@ type DeleteIssuePayload {
   repository: Repository
 }
 
+input DeleteIssueCommentInput {
+  clientMutationId: String
+  id: ID!
+}
+
+type DeleteIssueCommentPayload {
+  clientMutationId: String
+}
+
 input TransferIssueInput {
   clientMutationId: String
   createLabelsIfMissing: Boolean = false
@@ -323,6 +350,7 @@ type Mutation {
   createDiscussion(input: CreateDiscussionInput!): CreateDiscussionPayload
   deleteDiscussion(input: DeleteDiscussionInput!): DeleteDiscussionPayload
   deleteIssue(input: DeleteIssueInput!): DeleteIssuePayload
+  deleteIssueComment(input: DeleteIssueCommentInput!): DeleteIssueCommentPayload
   lockLockable(input: LockLockableInput!): LockLockablePayload
   minimizeComment(input: MinimizeCommentInput!): MinimizeCommentPayload
   transferIssue(input: TransferIssueInput!): TransferIssuePayload

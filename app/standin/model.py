@@ -68,6 +68,16 @@ class Reaction:
 
 
 @dataclass
+class Edit:
+    """One version of an edited body, as GitHub's edit history shows it: the text then, who, and when."""
+
+    id: int
+    editor: str
+    at: datetime
+    text: str
+
+
+@dataclass
 class Issue:
     id: int
     node_id: str
@@ -87,6 +97,10 @@ class Issue:
     closed_at: datetime | None = None
     closed_by: str | None = None
     comments: int = 0
+    # What GitHub keeps readable to anyone who can read the issue: every earlier version of the body
+    # (GraphQL `userContentEdits`) and a `renamed` event for every title change (the issue's events).
+    edits: list[Edit] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
     pull: bool = False  # a pull request: GitHub's issues API shows it too, with a `pull_request` key
 
 
@@ -115,8 +129,9 @@ class Comment:
     body: str
     created_at: datetime
     updated_at: datetime
-    minimized: str | None = None  # the classifier, once minimized
+    minimized: str | None = None  # the classifier, once minimized; the body stays readable to all readers
     reactions: list[Reaction] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
 
 
 @dataclass

@@ -169,6 +169,22 @@ async def create_issue(request: Request) -> Response:
     return _json_issue(ctx, repo, issue, 201)
 
 
+def _event(ctx: Ctx, kind: str, **details) -> dict:
+    """An issue event as GET .../issues/{n}/events lists it (here: the `renamed` events GitHub keeps)."""
+    event_id = ctx.state.next_id()
+    return {"id": event_id, "node_id": f"RTE_{event_id}", "url": f"{ctx.base.api}/events/{event_id}",
+            "actor": ctx.grant.login, "event": kind, "commit_id": None, "commit_url": None,
+            "created_at": ctx.state.now(), "performed_via_github_app": None, **details}
+
+
+async def list_events(request: Request) -> Response:
+    ctx, repo = _repo(request)
+    issue = _issue(ctx, repo, request.path_params["issue_number"])
+    chunk, headers = page(request, issue.events)
+    return JSONResponse([{**e, "actor": shapes.user(ctx.base, ctx.state.users[e["actor"]]),
+                          "created_at": iso(e["created_at"])} for e in chunk], headers=headers)
+
+
 async def get_issue(request: Request) -> Response:
     ctx, repo = _repo(request)
     return _json_issue(ctx, repo, _issue(ctx, repo, request.path_params["issue_number"]))
@@ -185,9 +201,11 @@ async def update_issue(request: Request) -> Response:
         if not data["title"]:
             raise invalid("Issue", "title", "missing_field")
         changes["title"] = {"from": issue.title}
+        issue.events.append(_event(ctx, "renamed", rename={"from": issue.title, "to": str(data["title"])}))
         issue.title = str(data["title"])
     if "body" in data and data["body"] != issue.body:
         changes["body"] = {"from": issue.body or ""}
+        ctx.state.record_edit(issue, issue.body or "", data["body"] or "", ctx.grant.login)
         issue.body = data["body"]
     new_state = data.get("state")
     if new_state not in (None, "open", "closed"):
@@ -357,6 +375,8 @@ async def update_comment(request: Request) -> Response:
     _within_limit("IssueComment", data["body"])
     _may_edit(ctx, repo, c.user)
     old = c.body
+    if old != data["body"]:
+        ctx.state.record_edit(c, old, data["body"], ctx.grant.login)
     c.body, c.updated_at = data["body"], ctx.state.now()
     if old != c.body:
         _emit_comment(ctx, repo, c, "edited", changes={"body": {"from": old}})
@@ -536,6 +556,7 @@ routes = [
     Route(f"{R}/issues/{{issue_number}}/lock", unlock_issue, methods=["DELETE"]),
     Route(f"{R}/issues/{{issue_number}}/comments", create_comment, methods=["POST"]),
     Route(f"{R}/issues/{{issue_number}}/comments", list_comments, methods=["GET"]),
+    Route(f"{R}/issues/{{issue_number}}/events", list_events, methods=["GET"]),
     Route(f"{R}/issues/{{issue_number}}/labels", issue_labels, methods=["GET", "POST", "PUT", "DELETE"]),
     Route(f"{R}/issues/{{issue_number}}/labels/{{name}}", remove_issue_label, methods=["DELETE"]),
     Route(f"{R}/labels", create_label, methods=["POST"]),

@@ -12,6 +12,7 @@ from .model import (
     App,
     Category,
     Comment,
+    Edit,
     Environment,
     Fault,
     Grant,
@@ -96,6 +97,13 @@ class SandboxState:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def record_edit(self, target, old_text: str, new_text: str, editor: str) -> None:
+        """Keep the edit history GitHub keeps for an issue's or comment's body: once edited, the first
+        version (by its author, at creation) and each later one stay readable, newest last."""
+        if not target.edits:
+            target.edits.append(Edit(self.next_id(), target.user, target.created_at, old_text))
+        target.edits.append(Edit(self.next_id(), editor, self.now(), new_text))
 
     # -- seeding helpers --------------------------------------------------------------------------
     def add_user(self, login: str, type: str = "User") -> User:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from app.core.issue_form import field_problems, format_answers
 from app.core.neutralise import neutralise_block
-from app.core.threads import MESSAGE_MARKER, REPLY_MARKER, thread_of
+from app.core.threads import MESSAGE_MARKER, REPLY_MARKER, canonical_thread
 from app.render.issue_form import render_form_html
 from app.render.policy_page import render_policy_page
 from app.service import casefile, submissions
@@ -125,7 +125,7 @@ class Pages:
         # no second case. The page answers once the submission is stored; the worker opens the case.
         key = hmac.new(self.secret, f"{login}\0{report}".encode(), hashlib.sha256).hexdigest()[:32]
         receipt = submissions.submit(ctx.store, ctx.policy, key, login, report, about,
-                                     where if thread_of(where) else None, ctx.now)
+                                     canonical_thread(where), ctx.now)
         worker = getattr(request.app.state, "worker", None)
         if worker is not None:
             worker.kick()
