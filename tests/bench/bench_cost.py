@@ -108,14 +108,17 @@ def main() -> None:
 async def command_costs() -> list[tuple[str, int, int]]:
     """(what, requests sent, the minimum) for a plain comment and each command a mediator sends in turn.
 
-    The minimum: read the case's state once, one request per effect the core decides, and one to write
-    the state back when it changed. Counted in one process (a count, not a timing)."""
+    The minimum: read the case's state once, one request per effect the core decides (four for a context
+    card: three searches and the post), and one to write the state back with the command recorded as
+    applied. Counted in one process (a count, not a timing)."""
     from test_case_index import a_case as seeded_case
     from test_case_index import file_case
 
     from app.core.decide import decide
+    from app.core.effects import ContextCard
     from app.core.events import MEDIATOR, Actor, Commented
     from app.core.stages import Stage
+    from app.service.caseindex import build_index
     from app.wiring.local import build_world
 
     policy = load_policy(ROOT / "policy")
@@ -131,8 +134,10 @@ async def command_costs() -> list[tuple[str, int, int]]:
         world = await build_world(policy, store, now=lambda: T0, request_hook=count)
         number = await file_case(world, seeded_case(1, Stage.INTAKE), True)
         await world.settle()
+        # Steady state: the index built (the first sweep does it once), roles cached from the first command.
+        await build_index(world.github, store, cases, world.router.me, T0)
         mediator = world.as_user("mediator-1")
-        await mediator.create_comment(cases, number, "/conduct commands", key="warm")  # roles cached from here
+        await mediator.create_comment(cases, number, "/conduct commands", key="warm")
         await world.settle()
         rows = []
         steps = [("a plain comment", "Spoke with both; more tomorrow."), ("assign", "/conduct assign @mediator-1"),
@@ -143,8 +148,9 @@ async def command_costs() -> list[tuple[str, int, int]]:
             before = caseindex_case(store, number)
             actor = Actor("mediator-1", frozenset({MEDIATOR}))
             outcome = decide(before, Commented(f"probe-{index}", actor, body, 1, None), policy, T0)
-            minimum = 0 if not outcome.effects and outcome.case == before else \
-                1 + len(outcome.effects) + (outcome.case != before)
+            # A context card needs the person's standing (three searches) and its post.
+            writes = sum(4 if isinstance(effect, ContextCard) else 1 for effect in outcome.effects)
+            minimum = 0 if not outcome.effects and outcome.case == before else 1 + writes + 1
             sent.clear()
             await mediator.create_comment(cases, number, body, key=f"step-{index}")
             await world.settle()
