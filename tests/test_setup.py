@@ -170,7 +170,7 @@ FRESH = {
     ("MISSING", f"environment {DECISIONS} steering-council"),
     ("MISSING", f"file {INTAKE} .github/ISSUE_TEMPLATE/help-request.yml"),
     ("MISSING", f"file {INTAKE} .github/ISSUE_TEMPLATE/config.yml"),
-    *(("MISSING", f"file {CASES} .github/workflows/{name}") for name in ("poll-open.yml", "sweep.yml")),
+    *(("MISSING", f"file {CASES} .github/workflows/{name}") for name in ("poll-open.yml", "sweep.yml", "report.yml")),
     ("MISSING", f"file {DECISIONS} .github/workflows/sc-approval.yml"),
     ("MISSING", f"variable {CASES} CONDUCT_SERVICE_URL"),
     ("MISSING", f"variable {DECISIONS} CONDUCT_SERVICE_URL"),
@@ -277,7 +277,8 @@ async def test_apply_creates_what_the_api_can_and_then_check_passes(world, polic
         decisions.files[".github/workflows/sc-approval.yml"]
         == (ROOT / ".github/workflows/sc-approval.yml").read_text()
     )
-    assert set(cases.files) == {".github/workflows/poll-open.yml", ".github/workflows/sweep.yml"}
+    assert set(cases.files) == {".github/workflows/poll-open.yml", ".github/workflows/sweep.yml",
+                                ".github/workflows/report.yml"}
     # The workflows' one setting is the service's URL; no repository holds a secret.
     assert cases.variables == decisions.variables == {"CONDUCT_SERVICE_URL": PUBLIC_URL}
     assert cases.secrets == decisions.secrets == {}

@@ -519,6 +519,15 @@ def grid_problem(start: date, end: date, period: str) -> str | None:
     return None
 
 
+def last_period(today: date, period: str) -> tuple[date, date]:
+    """The last whole period of the grid that has ended by `today`: [start, end)."""
+    months_long = {"year": 12, "quarter": 3, "month": 1}[period]
+    index = (today.year * 12 + today.month - 1) // months_long * months_long - months_long
+    start = date(index // 12, index % 12 + 1, 1)
+    after = index + months_long
+    return start, date(after // 12, after % 12 + 1, 1)
+
+
 def build_report(cases: Sequence[Case], policy: Policy, start: date, end: date) -> Report:
     """The whole report for [start, end) and the period of equal length before it, suppressed."""
     if end <= start:

@@ -22,7 +22,7 @@ PUBLIC_FORMS = (
     "config.yml",
 )  # private-report and request-to-return are rendered by the app
 # Where each workflow lives: the clock in the cases repository, the SC's gate in the decisions repository.
-WORKFLOWS = {"poll-open.yml": "cases", "sweep.yml": "cases", "sc-approval.yml": "decisions"}
+WORKFLOWS = {"poll-open.yml": "cases", "sweep.yml": "cases", "report.yml": "cases", "sc-approval.yml": "decisions"}
 # Secrets earlier releases stored for the workflows; anyone with write access could read them. The
 # workflows now prove themselves with OIDC tokens, so none may be left in a repository.
 RETIRED_SECRETS = ("CONDUCT_APP_PRIVATE_KEY", "CONDUCT_DATABASE_URL")

@@ -19,6 +19,7 @@ from app.sanctions.desk import Desk
 from app.sanctions.workflow import NOT_FOUND, OK, REFUSED, apply_command, show_markdown
 from app.service.context import Context
 from app.service.polling import SetupError, open_case_poll
+from app.service.reports import post_period_report
 from app.service.sweep import sweep
 from app.web import bounded
 from app.web.oidc import Expect, IssuerUnavailable, NotAllowed, NotAuthenticated, Verifier
@@ -56,6 +57,7 @@ class WorkflowCalls:
     def routes(self) -> list[Route]:
         return [
             Route("/actions/sweep", self._guard(self.sweep), methods=["POST"]),
+            Route("/actions/report", self._guard(self.report), methods=["POST"]),
             Route("/actions/poll-open", self._guard(self.poll_open), methods=["POST"]),
             Route("/actions/sanction-show", self._guard(self.sanction_show), methods=["POST"]),
             Route("/actions/sanction-apply", self._guard(self.sanction_apply), methods=["POST"]),
@@ -92,6 +94,15 @@ class WorkflowCalls:
         counts = await sweep(self.context(), self.apply)
         log.info("sweep run=%s %s", caller.run_id, " ".join(f"{k}={v}" for k, v in counts.items()))
         return JSONResponse(counts)
+
+    async def report(self, request: Request) -> Response:
+        caller = await self._caller(request, self.expect("report.yml", SWEEP_EVENTS))
+        try:
+            posted = await post_period_report(self.context())
+        except ValueError as refusal:
+            raise Refusal(409, str(refusal)) from None
+        log.info("report run=%s period=%s", caller.run_id, posted["period"])
+        return JSONResponse(posted)
 
     async def poll_open(self, request: Request) -> Response:
         caller = await self._caller(request, self.expect("poll-open.yml"))

@@ -72,7 +72,7 @@ def seed(state: SandboxState, policy: Policy, people: People = People()) -> None
     for login in sorted(everyone):
         state.add_user(login)
     for workflow, repo in (("poll-open.yml", places.cases), ("sweep.yml", places.cases),
-                           ("sc-approval.yml", places.decisions)):
+                           ("report.yml", places.cases), ("sc-approval.yml", places.decisions)):
         found = state.add_workflow(repo, workflow,
                                    environment="steering-council" if workflow == "sc-approval.yml" else None)
         found.run_name = _run_name(workflow)
