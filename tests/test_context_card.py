@@ -29,7 +29,7 @@ from app.wiring.policy_files import load_policy
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 MED = Actor("mediator-1", frozenset({MEDIATOR}))
-SC1 = Actor("sc-1", frozenset({SC}))
+SC1, SC2 = Actor("sc-1", frozenset({SC})), Actor("sc-2", frozenset({SC}))
 SUMMARY = """/conduct summary
 ## What happened
 Insults in review threads.
@@ -71,7 +71,13 @@ class Walk:
         poll = f"{self.case.code}/1"
         self.send(PollOpened(f"{self.case.code}-po", poll, "soon"))
         self.send(PollClosed(f"{self.case.code}-pc", poll, action), days=3)
-        return self.send(SCReviewed(f"{self.case.code}-r", SC1, self.case.decisions[-1].id, True))
+        return self.approved(f"{self.case.code}-r")
+
+    def approved(self, review: str):
+        """The policy's two SC approvals of the newest decision."""
+        for index, actor in enumerate((SC1, SC2)):
+            self.send(SCReviewed(f"{review}-{index}", actor, self.case.decisions[-1].id, True))
+        return self
 
 
 def test_a_case_resolved_in_mediation_is_listed_with_its_outcome_and_no_sanction(policy):
@@ -131,13 +137,13 @@ def test_someone_who_reported_a_case_is_not_shown_the_other_partys_sanction(poli
 def test_an_urgent_ban_replaced_by_the_polls_sanction_is_no_longer_in_force(policy):
     walk = Walk(policy, "C-2026-006", "reporter-1", ("participant-1",), T0)
     walk.say("/conduct assign @mediator-1").say("/conduct urgent-ban @participant-1 7d threats")
-    walk.send(SCReviewed("r-u", SC1, walk.case.decisions[-1].id, True))
+    walk.approved("r-u")
     urgent = context_card("participant-1", [walk.case], None, walk.now, policy=policy).active
     assert [s.action for s in urgent] == ["urgent-ban"]
     walk.say(SUMMARY).say("/conduct escalate")
     walk.send(PollOpened("po", "C-2026-006/1", "soon"))
     walk.send(PollClosed("pc", "C-2026-006/1", "warning"), days=2)
-    walk.send(SCReviewed("r-w", SC1, walk.case.decisions[-1].id, True))
+    walk.approved("r-w")
     active = context_card("participant-1", [walk.case], None, walk.now + timedelta(minutes=1), policy=policy).active
     assert [s.action for s in active] == ["warning"]
 

@@ -223,6 +223,9 @@ def test_sc_approval_with_a_shorter_duration_is_recorded_and_a_longer_one_refuse
     with pytest.raises(Exception, match="never lengthen"):
         story.send(SCReviewed("r-0", SC1, decision, True, shorten_to=timedelta(weeks=8)))
     story.send(SCReviewed("r-1", SC1, decision, True, shorten_to=timedelta(weeks=2)))
+    assert story.case.stage is Stage.AWAITING_APPROVAL and "1 of 2" in story.posts()[0]
+    # The second approver asks for nothing shorter: the shortest asked for by a counted approver applies.
+    story.send(SCReviewed("r-2", SC2, decision, True, shorten_to=timedelta(weeks=3)))
     approved = story.case.decision(decision)
     assert story.case.stage is Stage.ACTION
     assert approved.duration == timedelta(weeks=2) and approved.ends_at == story.now + timedelta(weeks=2)
@@ -234,7 +237,7 @@ def test_the_sanction_is_lifted_when_it_ends_and_the_case_closes_with_a_path_bac
     story = Story(policy).escalated()
     story.send(PollClosed("p-close", "C-2026-007/1", "temporary-ban"))
     decision = story.case.decisions[-1].id
-    story.send(SCReviewed("r-1", SC1, decision, True))
+    story.send(SCReviewed("r-1", SC1, decision, True)).send(SCReviewed("r-2", SC2, decision, True))
     story.send(Tick("t-1"), days=27)
     assert story.of(fx.LiftSanction) == [] and story.case.stage is Stage.ACTION
     story.send(Tick("t-2"), days=2)
@@ -311,6 +314,8 @@ def test_an_urgent_ban_is_capped_by_the_policy_and_needs_the_sc(policy):
     assert story.case.stage is Stage.MEDIATION
     decision = story.case.decisions[-1].id
     story.send(SCReviewed("r-u", SC1, decision, True))
+    assert story.of(fx.ApplySanction) == [] and "1 of 2" in story.posts()[0]
+    story.send(SCReviewed("r-u2", SC2, decision, True))
     assert story.case.stage is Stage.MEDIATION and len(story.of(fx.ApplySanction)) == 1
     story.send(Tick("t-u"), days=7)
     assert [e.decision for e in story.of(fx.LiftSanction)] == [decision]
@@ -371,6 +376,43 @@ def test_deescalation_notes_go_to_the_linked_thread(policy):
     assert "no public thread" in no_thread.posts()[0]
 
 
+SC3 = Actor("sc-3", frozenset({SC}))
+
+
+@pytest.mark.parametrize("via", ["review", "command"])
+def test_parties_and_recused_sc_members_can_neither_approve_nor_reject(policy, via):
+    """The same rule on the environment review (an SCReviewed event) and on `/conduct sc`: the subject,
+    the reporter and a recused member are refused, visibly, and nothing they say is counted."""
+    story = Story(policy, about=("sc-2",))  # the person the case is about is on the SC
+    story.case = story.case.model_copy(update={"reporter": "sc-1", "parties": ("sc-1", "sc-2")})
+    story.escalated().say(SC3, "/conduct recuse").send(PollClosed("p", "C-2026-007/1", "warning"))
+    decision = story.case.decisions[-1].id
+
+    def review(actor, approved):
+        if via == "review":
+            with pytest.raises(Exception, match="does not count") as refused:
+                story.send(SCReviewed(f"r-{actor.login}-{approved}", actor, decision, approved, comment="no"))
+            return str(refused.value)
+        story.say(actor, "/conduct sc approve" if approved else "/conduct sc reject no")
+        return story.posts()[0]
+
+    assert "is the person" in review(Actor("sc-2", frozenset({SC})), False)  # the subject's own sanction
+    assert "party to C-2026-007" in review(SC1, True)  # the reporter, approving
+    assert "recused" in review(SC3, True)
+    pending = story.case.decision(decision)
+    assert pending is not None and pending.approved_by == () and story.case.stage is Stage.AWAITING_APPROVAL
+
+
+def test_an_approver_who_recuses_later_no_longer_counts(policy):
+    story = Story(policy).escalated().send(PollClosed("p", "C-2026-007/1", "warning"))
+    decision = story.case.decisions[-1].id
+    story.send(SCReviewed("r-1", SC1, decision, True)).say(SC1, "/conduct recuse")
+    story.send(SCReviewed("r-2", SC2, decision, True))
+    assert story.case.stage is Stage.AWAITING_APPROVAL and story.case.decision(decision).approved_by == ("sc-2",)
+    story.send(SCReviewed("r-3", SC3, decision, True))
+    assert story.case.stage is Stage.ACTION and story.case.decision(decision).approved_by == ("sc-2", "sc-3")
+
+
 def test_system_actor_is_not_an_sc_member(policy):
     story = Story(policy).escalated().send(PollClosed("p", "C-2026-007/1", "warning"))
     with pytest.raises(Exception, match="only the SC"):
@@ -404,6 +446,8 @@ def test_who_hears_what_the_reporter_in_general_terms_the_party_about_themselves
     story.send(PollClosed("p-close", "C-2026-007/1", "temporary-ban"))
     assert _heard(story) == []  # a poll's outcome is not news for anyone until the SC approves it
     story.send(SCReviewed("r-1", SC1, story.case.decisions[-1].id, True))
+    assert _heard(story) == []  # one of the two SC approvals the policy asks for
+    story.send(SCReviewed("r-2", SC2, story.case.decisions[-1].id, True))
     assert _heard(story) == [("participant-1", "sanction"), ("reporter-1", "decided")]
     (to_subject,) = story.posts("party")
     # What it is, why (the published criteria), when it ends, how to return; addressed to the person.

@@ -34,12 +34,13 @@ def test_demo_prints_every_stage_change_with_its_cause(capsys, monkeypatch, tmp_
     assert "[C-2026-002] polling → awaiting-approval (by system, poll-sanction)" in flat
     assert "conduct poll recount: exit 0" in flat
     assert "closed and locked" in flat
-    assert "[C-2026-002] awaiting-approval → action (by sc-1, sc-approve)" in flat
-    # The workflows' calls are authenticated by their OIDC tokens; the approval run lives in the decisions place.
-    assert "POST /actions/sanction-apply: HTTP 200: C-2026-002-d1: applied" in flat
+    # One environment review releases the job, which holds the apply until a second SC member approves.
+    assert "POST /actions/sanction-apply: HTTP 202: held: C-2026-002-d1 has 1 of the 2" in flat
+    assert "[C-2026-002] awaiting-approval → action (by sc-3, sc-approve)" in flat
+    assert "**Applied `C-2026-002-d1`**" in flat and "until **2026-04-06" in flat  # shortened to 3w in the review
     assert "POST /actions/poll-open: HTTP 200" in flat and "POST /actions/sweep: HTTP 200" in flat
     assert "sc-approval.yml in example-org/conduct-decisions shows C-2026-002-d1" in flat
-    assert "The SC rejected `C-2026-003-d1`" in flat and "C-2026-003-d2: applied" in flat
+    assert "The SC rejected `C-2026-003-d1`" in flat and "**Applied `C-2026-003-d2`**" in flat
     assert "**Lifted `C-2026-003-d2`**" in flat and "**Lifted `C-2026-002-d1`**" in flat
     assert "[C-2026-002] action → closed (by system, sanction-ended)" in flat
     assert "in Conduct archive" in flat

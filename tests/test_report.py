@@ -42,6 +42,7 @@ HOUR = timedelta(hours=1)
 
 MED = Actor("mediator-1", frozenset({MEDIATOR}))
 SC1 = Actor("sc-1", frozenset({SC}))
+SC2 = Actor("sc-2", frozenset({SC}))
 SUMMARY = """/conduct summary
 ## What happened
 Repeated insults in review threads.
@@ -110,6 +111,8 @@ def make_case(policy, index: int, channel: str, path: str, at: datetime, gap: ti
         return d.case
     decision = d.case.decisions[-1].id
     approved = path != "rejected"
+    if approved:  # the first of the two SC approvals the policy asks for, a moment before the second
+        d.send(SCReviewed(f"{code}-sc0", SC2, decision, True), timedelta(0))
     d.send(SCReviewed(f"{code}-sc", SC1, decision, approved, comment="" if approved else "too harsh",
                       shorten_to=gap * 2 if approved else None), gap)
     if path == "lifted":

@@ -25,7 +25,7 @@ from test_sanctions_support import (
 from app.core.events import ReviewExpired
 from app.core.state_block import encode
 from app.sanctions import gate
-from app.sanctions.workflow import NOT_FOUND, OK, REFUSED, apply_command, show_text
+from app.sanctions.workflow import HELD, NOT_FOUND, OK, REFUSED, apply_command, show_text
 from app.service import casefile
 
 
@@ -66,7 +66,9 @@ async def attempt(world, clock, decision: str, run_id: int | None = None) -> tup
     return code, "".join(out.lines)
 
 
-def test_the_environment_review_applies_even_before_the_app_has_seen_it(store):
+def test_the_environment_review_counts_even_before_the_app_has_seen_it(store):
+    """One environment review releases the job; the job records it from the run's history (the webhook
+    is not delivered yet) and holds the apply until the quorum: a second SC member's approval applies it."""
     clock = Clock()
 
     async def story():
@@ -75,16 +77,17 @@ def test_the_environment_review_applies_even_before_the_app_has_seen_it(store):
         decision = await decide(world, clock, number, "temporary-ban")
         shown = await show_text(desk(world, clock), world.router.me, decision)
         run_id = await review_run(world, "sc-1")  # the webhook is not delivered yet
-        result = await attempt(world, clock, decision, run_id)
-        again = await attempt(world, clock, decision, run_id)
+        held = await attempt(world, clock, decision, run_id)
         await world.settle()  # now the app sees the review too: nothing more happens
-        return world, number, decision, shown, result, again
+        await approve_by_command(world, number, "sc-2")
+        again = await attempt(world, clock, decision, run_id)
+        return world, number, decision, shown, held, again
 
-    world, number, decision, shown, result, again = run(story())
-    assert result[0] == OK and again[0] == OK
+    world, number, decision, shown, held, again = run(story())
+    assert held[0] == HELD and "1 of the 2" in held[1] and again[0] == OK
     assert SUBJECT in org(world).blocks and store.get_sanction(decision).state == "applied"
     case = run(state_of(world, number))
-    assert case.decision(decision).approved_by == ("sc-1",)
+    assert case.decision(decision).approved_by == ("sc-1", "sc-2")
     assert sum(f"**Applied `{decision}`**" in b for b in comments(world, number)) == 1
     assert decision in shown and "temporary-ban" in shown and "4w" in shown and SUBJECT in shown
     # The SC has no access to the case: the decision names no link to it.
@@ -110,7 +113,7 @@ def test_no_apply_before_approval_and_none_after_a_rejection(store):
 
     world, before, with_one, after, rejected_run = run(story())
     assert before[0] == REFUSED and "no recorded SC approval" in before[1]
-    assert with_one[0] == REFUSED
+    assert with_one[0] == HELD  # one of the two approvals the policy asks for: nothing applied
     assert after[0] == REFUSED and "rejected, expired or never made" in after[1]
     assert rejected_run[0] == REFUSED
     assert untouched(world) and store.get_sanction("C-2026-001-d1") is None

@@ -175,12 +175,12 @@ def test_core_developers_may_post_the_nudges_in_public_threads_and_strangers_may
 def test_an_urgent_ban_is_lifted_the_moment_the_poll_decides_no_action():
     from app.core import effects as fx
     from app.core.decide import decide
-    from app.core.events import PollClosed, PollOpened, SCReviewed
-    from tests.test_context_card import SC1, SUMMARY, Walk
+    from app.core.events import PollClosed, PollOpened
+    from tests.test_context_card import SUMMARY, Walk
 
     walk = Walk(POLICY, "C-2026-009", "reporter-1", ("participant-1",), datetime(2026, 1, 5, tzinfo=UTC))
     walk.say("/conduct assign @mediator-1").say("/conduct urgent-ban @participant-1 14d threats")
-    walk.send(SCReviewed("r", SC1, walk.case.decisions[-1].id, True))
+    walk.approved("r")
     walk.say(SUMMARY).say("/conduct escalate")
     walk.send(PollOpened("po", "C-2026-009/1", "soon", standing={"participant-1": "newcomer (< 90 days)"}))
     assert walk.case.standing == {"participant-1": "newcomer (< 90 days)"}

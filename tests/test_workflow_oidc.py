@@ -6,7 +6,18 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from test_sanctions_support import CASES, DECISIONS, SUBJECT, Clock, decide, open_case, org, run, world_for
+from test_sanctions_support import (
+    CASES,
+    DECISIONS,
+    SUBJECT,
+    Clock,
+    approve_by_command,
+    decide,
+    open_case,
+    org,
+    run,
+    world_for,
+)
 
 from app.service import casefile
 from app.standin.oidc import provider, start_job
@@ -22,6 +33,11 @@ async def review(world, run_id: int, login: str = "sc-1", state: str = "approved
                                 headers={"authorization": f"token {world.state.user_token(login)}"},
                                 json={"environment_ids": [env.id], "state": state, "comment": "ok"})
     assert answer.status_code == 200, answer.text
+
+
+def number_of(world) -> int:
+    (issue,) = world.state.repo(CASES).issues.values()
+    return issue.number
 
 
 def _github(world) -> httpx.AsyncClient:
@@ -75,17 +91,19 @@ def test_the_approval_run_is_dispatched_in_the_decisions_place_and_applies_throu
             early = refusal
         await review(world, run_id)
         await world.settle()
-        applied = await run_job(world.state, *runner, SERVICE_URL, DECISIONS, run_id, "sc-approval.yml", "apply",
-                                {"decision": decision})
+        held = await run_job(world.state, *runner, SERVICE_URL, DECISIONS, run_id, "sc-approval.yml", "apply",
+                             {"decision": decision})
         await world.settle()
-        return world, decision, shown, early, applied
+        # The policy asks two SC members; the second approves on the case and the service applies it.
+        await approve_by_command(world, number_of(world), "sc-2")
+        return world, decision, shown, early, held
 
-    world, decision, shown, early, applied = run(story())
+    world, decision, shown, early, held = run(story())
     assert not world.state.repo(CASES).runs, "no approval run in the cases repository"
     assert shown.status_code == 200 and decision in shown.text and "temporary-ban" in shown.text
     assert CASES not in shown.text, "the SC's run page links nothing in the cases repository"
     assert early is not None and "waits for a review" in str(early)
-    assert applied.status_code == 200, applied.text
+    assert held.status_code == 202 and "1 of the 2" in held.text, held.text
     assert SUBJECT in org(world).blocks
 
 

@@ -49,7 +49,8 @@ class Decision(Frozen):
     poll: str | None = None
     totals: dict[str, int] = {}
     requested_at: datetime
-    approved_by: tuple[str, ...] = ()
+    approved_by: tuple[str, ...] = ()  # the SC members whose approval counts, so far
+    shorten_to: timedelta | None = None  # the shortest duration a counting approver asked for
     approved_at: datetime | None = None
     ends_at: datetime | None = None  # set on approval: when it ends, or when it is reviewed
     reviewed_not_ended: bool = False

@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core import approval
 from app.core import effects as fx
 from app.core.case import Case, Decision, Entry, Lock
 from app.core.commands import VERBS, Command, Problem, new_commands, parse_commands, verbs_for
@@ -388,17 +389,8 @@ def _cmd_sc(case, command, actor, policy, now, out):
             shorten = parse_duration(rest[1])
         except (IndexError, DurationError) as error:
             raise Refused(f"`shorten` needs a duration: {error}") from None
-    if actor.login in decision.approved_by:
-        raise Refused(f"@{actor.login} has already approved {decision.id}")
-    approvals = (*decision.approved_by, actor.login)
-    if len(approvals) < policy.process.approval.sc_quorum:
-        updated = decision.model_copy(update={"approved_by": approvals})
-        entry = Entry(at=now, actor=actor.login, kind="sc-approval", detail=decision.id)
-        out.post("case", "sc-approval-counted.md.j2", decision=decision.id, count=len(approvals),
-                 needed=policy.process.approval.sc_quorum)
-        return case.with_entry(entry, decisions=_replace(case.decisions, updated))
     event = SCReviewed(id=out.prefix, actor=actor, decision=decision.id, approved=True, shorten_to=shorten)
-    return _reviewed(case, event, policy, now, out, approvers=approvals)
+    return _reviewed(case, event, policy, now, out)
 
 
 def _next_decision_id(case: Case) -> str:
@@ -492,35 +484,52 @@ def _subject(case: Case, named: str | None) -> str:
     return others[0]
 
 
-def _reviewed(case: Case, event: SCReviewed, policy: Policy, now: datetime, out: _Builder,
-              approvers: tuple[str, ...] | None = None) -> Case:
+def _reviewed(case: Case, event: SCReviewed, policy: Policy, now: datetime, out: _Builder) -> Case:
+    """An SC member's review, from whichever path brought it (the environment review's webhook, the
+    approval job reading the run's review history, a `/conduct sc` comment): the one rule for all.
+
+    Only an eligible SC member counts (app/core/approval.py); one eligible rejection returns the case,
+    as one rejection fails GitHub's environment review; an approval counts towards `sc_quorum` distinct
+    eligible members, and the decision is approved when the quorum is met. A `shorten` asked for by any
+    counted approver applies (the shortest asked for): shortening is always the milder choice."""
     decision = case.decision(event.decision)
     if decision is None or decision.approved_at is not None:
         raise Refused(f"{event.decision} is not a decision waiting for the SC on {case.code}")
-    if not event.actor.has(SC):
-        raise Refused("only the SC approves or rejects a decision")
+    login = event.actor.login
+    why = approval.refusal(case, decision, login, event.actor.has(SC))
+    if why is not None:
+        raise Refused(f"{why}, so this review of {decision.id} does not count")
     if not event.approved:
-        entry = Entry(at=now, actor=event.actor.login, kind="sc-reject", detail=f"{decision.id} {event.comment}")
+        entry = Entry(at=now, actor=login, kind="sc-reject", detail=f"{decision.id} {event.comment}")
         remaining = tuple(d for d in case.decisions if d.id != decision.id)
         if decision.urgent:
             case = case.with_entry(entry, decisions=remaining)
         else:
-            case = _move(case, "sc-reject", SC, now, event.actor.login, decision.id, decisions=remaining)
+            case = _move(case, "sc-reject", SC, now, login, decision.id, decisions=remaining)
             out.add(fx.SetStage, stage=case.stage)
         out.post("case", "sc-rejected.md.j2", mention_mediators=True, decision=decision.id, reason=event.comment)
         return case
-    duration = decision.duration
-    if event.shorten_to is not None:
-        if event.shorten_to > duration:
-            raise Refused("the SC may shorten a duration, never lengthen it")
-        duration = event.shorten_to
+    if login in decision.approved_by:
+        raise Refused(f"@{login} has already approved {decision.id}")
+    if event.shorten_to is not None and event.shorten_to > decision.duration:
+        raise Refused("the SC may shorten a duration, never lengthen it")
+    asked = [d for d in (decision.shorten_to, event.shorten_to) if d is not None]
+    shorten = min(asked) if asked else None
+    approvers = approval.counted(case, decision, (*decision.approved_by, login))
+    quorum = policy.process.approval.sc_quorum
+    if not approval.quorum_met(approvers, quorum):
+        updated = decision.model_copy(update={"approved_by": approvers, "shorten_to": shorten})
+        entry = Entry(at=now, actor=login, kind="sc-approval", detail=decision.id)
+        out.post("case", "sc-approval-counted.md.j2", decision=decision.id, count=len(approvers), needed=quorum)
+        return case.with_entry(entry, decisions=_replace(case.decisions, updated))
+    duration = min(decision.duration, shorten) if shorten is not None else decision.duration
     approved = decision.model_copy(update={
-        "approved_by": approvers or (*decision.approved_by, event.actor.login),
+        "approved_by": approvers, "shorten_to": shorten,
         "approved_at": now, "duration": duration, "ends_at": now + duration})
     detail = decision.id + (f" shortened to {format_duration(duration)}" if duration != decision.duration else "")
     decisions = _replace(case.decisions, approved)
     if decision.urgent:
-        case = case.with_entry(Entry(at=now, actor=event.actor.login, kind="sc-approve", detail=detail),
+        case = case.with_entry(Entry(at=now, actor=login, kind="sc-approve", detail=detail),
                                decisions=decisions)
     else:
         # A poll's sanction replaces an urgent ban still in force: the poll has now decided.
@@ -528,7 +537,7 @@ def _reviewed(case: Case, event: SCReviewed, policy: Policy, now: datetime, out:
             d.model_copy(update={"ends_at": now}) if d.urgent and d.ends_at and d.ends_at > now else d
             for d in decisions
         )
-        case = _move(case, "sc-approve", SC, now, event.actor.login, detail, decisions=decisions)
+        case = _move(case, "sc-approve", SC, now, login, detail, decisions=decisions)
         out.add(fx.SetStage, stage=case.stage)
     out.add(fx.ApplySanction, decision=decision.id)
     out.post("case", "sc-approved.md.j2", decision=decision.id, action=decision.action, subject=decision.subject,

@@ -142,11 +142,17 @@ class WorkflowRun(Lenient):
     conclusion: str | None = None
 
 
+class JobRun(Lenient):
+    id: int | None = None
+    environment: str | None = None
+
+
 class DeploymentReviewEvent(Envelope):
     approver: User | None = None
     comment: str | None = None
-    environment: str | None = None
+    environment: str | None = None  # only on "requested"; an approval names its environments per job
     workflow_run: WorkflowRun | None = None
+    workflow_job_runs: list[JobRun] = []
 
 
 class WorkflowRunEvent(Envelope):

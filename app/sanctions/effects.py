@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 
 from app.github.errors import GitHubError
-from app.sanctions import decision_issue, gate
+from app.sanctions import decision_issue, gate, runs
 from app.sanctions.apply import apply_approved
 from app.sanctions.desk import CannotApply, Desk, SanctionBusy
 from app.sanctions.lift import lift_sanction
+from app.sanctions.reviews import environment_history
 from app.service.casefile import CaseFile
 from app.service.roles import RoleBook
 
@@ -16,15 +17,17 @@ DEFERRED = "left to the approval workflow"
 
 
 async def apply_effect(desk: Desk, roles: RoleBook, file: CaseFile, decision_id: str) -> str:
-    """Apply a decision the core has just approved. The fallback (`/conduct sc approve` by a quorum) is
-    applied here; an environment review is applied by the approval workflow's job, which can read the
-    run's review history as GitHub's evidence, so here it is left to that job."""
+    """Apply a decision the core has just approved, on whichever path the last approval came: the gate
+    takes GitHub's evidence from both (the decision's own run's review history and the `/conduct sc
+    approve` comments), as the approval job does. Short of it, the job is left to apply it."""
     sc_members = await roles.members("steering_council")
     asked = file.case.decision(decision_id)
     # The SC writes its commands on the decision's issue in the decisions repository (it cannot see the case).
     comments = await decision_issue.sc_comments(desk.github, desk.store, desk.policy, decision_id) if asked else ()
+    history = await environment_history(desk.github, desk.policy, runs.run_of(desk.store, decision_id)) if asked else ()
     try:
         decision = gate.check(file.case, decision_id, desk.policy, sc_members,
+                              environment=gate.environment_approvers(history),
                               commands=gate.command_approvers(comments, asked.requested_at) if asked else frozenset())
     except gate.NotApproved:
         log.info("apply deferred decision=%s", decision_id)

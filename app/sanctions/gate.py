@@ -4,13 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from app.core import approval
 from app.core.case import Case, Decision
 from app.core.commands import Command, parse_commands
 from app.core.policy import Policy
 from app.github.port import Comment, RunReview
+from app.sanctions.reviews import ENVIRONMENT
 
-# The protected environment whose required reviewers are the SC (see .github/workflows/sc-approval.yml).
-ENVIRONMENT = "steering-council"
 CLOCK_SKEW = timedelta(minutes=1)
 
 
@@ -50,9 +50,10 @@ def check(case: Case, decision_id: str, policy: Policy, sc_members: frozenset[st
     """The approved decision, or NotApproved.
 
     Approved means: the decision is this case's, the case (read from the app's own comment) records an
-    approval, and enough of its approvers are SC members *now* with evidence from GitHub: one through the
-    environment review (`environment`, from the run's review history), or `sc_quorum` through
-    `/conduct sc approve` comments they wrote (`commands`)."""
+    approval, and `sc_quorum` of its approvers count under the one rule (app/core/approval.py: SC members
+    *now*, neither parties nor recused) with evidence from GitHub for each: their review of the
+    environment on the decision's own run (`environment`, from that run's review history) or a
+    `/conduct sc approve` comment they wrote (`commands`). The path does not matter, the count does."""
     if not decision_id.startswith(f"{case.code}-d"):
         raise NotApproved(f"{decision_id} is not a decision of {case.code}")
     decision = case.decision(decision_id)
@@ -60,13 +61,13 @@ def check(case: Case, decision_id: str, policy: Policy, sc_members: frozenset[st
         raise NotApproved(f"{case.code} has no decision {decision_id} (rejected, expired or never made)")
     if decision.approved_at is None or decision.ends_at is None:
         raise NotApproved(f"{decision_id} has no recorded SC approval")
-    approvers = frozenset(decision.approved_by) & sc_members
-    if approvers & environment:
-        return decision
+    approvers = approval.counted(case, decision, decision.approved_by, sc_members)
+    vouched = tuple(login for login in approvers if login in environment or login in commands)
     quorum = policy.process.approval.sc_quorum
-    if len(approvers & commands) >= quorum:
+    if approval.quorum_met(vouched, quorum):
         return decision
     raise NotApproved(
-        f"{decision_id} lacks an approval GitHub vouches for: an SC member's review of the "
-        f"`{ENVIRONMENT}` environment, or {quorum} SC members' `/conduct sc approve`"
+        f"{decision_id} lacks an approval GitHub vouches for: {quorum} eligible SC members are needed, each "
+        f"through the `{ENVIRONMENT}` environment review of the decision's own run or `/conduct sc approve` "
+        f"({len(vouched)} so far)"
     )

@@ -12,19 +12,21 @@ from typing import TextIO
 
 from app.core.durations import format_duration
 from app.github.errors import GitHubError
+from app.github.port import RunReview
 from app.render import when
-from app.sanctions import decision_issue, gate
+from app.sanctions import decision_issue, gate, reviews, runs
 from app.sanctions.apply import apply_approved
 from app.sanctions.desk import CannotApply, Desk, SanctionBusy
 from app.sanctions.kinds import plan_for
 from app.sanctions.locate import case_code, case_file
 from app.service.cards import standing_lines
-from app.service.casefile import Identity
+from app.service.casefile import CaseFile, Identity
 from app.service.roles import RoleBook
 
 log = logging.getLogger("conduct.sanctions")
-# Exit codes: 0 applied (or already), 1 refused, 2 not found or misconfigured, 75 busy/temporary failure.
-OK, REFUSED, NOT_FOUND, TEMPORARY = 0, 1, 2, 75
+# Exit codes: 0 applied (or already), 1 refused, 2 not found or misconfigured, 3 held (approved by fewer
+# SC members than the quorum; the service applies it when the last approval arrives), 75 busy/temporary.
+OK, REFUSED, NOT_FOUND, HELD, TEMPORARY = 0, 1, 2, 3, 75
 
 
 async def show_text(desk: Desk, me: Identity, decision_id: str) -> str:
@@ -74,33 +76,36 @@ async def show_markdown(desk: Desk, me: Identity, decision_id: str) -> str:
 
 async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int | None,
                         err: TextIO = sys.stderr) -> int:
-    """Apply inside the approval job. The job runs only after the SC approved the environment, but the
-    app may not have processed that review yet: the run's review history is read from GitHub, and an
-    approval not yet on the case is recorded through the core first. Then the gate decides."""
+    """Apply inside the approval job. The job runs once an SC member approved the environment, but the
+    app may not have seen that review (or an earlier rejection) yet: the decision's own run's review
+    history is read from GitHub, comments included, and each review the case lacks goes through the
+    core's one rule first. Then the gate decides. Short of the policy's quorum the apply is held: the
+    service applies it when the last approval arrives, on whichever path."""
     file = await case_file(desk, me, decision_id)
     if file is None or case_code(decision_id) != file.case.code:
         print(f"{decision_id}: no such decision on a private case", file=err)
         return NOT_FOUND
+    bound = runs.run_of(desk.store, decision_id)
+    if run_id is not None and run_id != bound:
+        print(f"not applied: run {run_id} was not requested for {decision_id}", file=err)
+        return REFUSED
     roles = RoleBook(desk.github, desk.policy)
     sc_members = await roles.members("steering_council")
-    environment: frozenset[str] = frozenset()
-    reviews = ()
-    if run_id is not None:
-        reviews = await desk.github.run_reviews(desk.decisions_repo, run_id)
-        environment = gate.environment_approvers(reviews)
-    pending = file.case.decision(decision_id)
-    if pending is not None and pending.approved_at is None and environment:
-        login = sorted(environment)[0]
-        # The review's own comment too, so a "shorten 3w" counts the same whichever path records it first.
-        comment = next((r.comment for r in reviews if r.user == login and r.state == "approved"), "") or ""
-        file = await _record_review(desk, me, file, decision_id, run_id, login, comment, roles)
+    history = await reviews.environment_history(desk.github, desk.policy, bound)
+    file = await record_run(desk, me, file, decision_id, bound, history)
     decision = file.case.decision(decision_id)
     comments = await decision_issue.sc_comments(desk.github, desk.store, desk.policy, decision_id) if decision else ()
     try:
-        approved = gate.check(file.case, decision_id, desk.policy, sc_members, environment=environment,
+        approved = gate.check(file.case, decision_id, desk.policy, sc_members,
+                              environment=gate.environment_approvers(history),
                               commands=gate.command_approvers(comments, decision.requested_at) if decision
                               else frozenset())
     except gate.NotApproved as refusal:
+        if decision is not None and decision.approved_at is None and decision.approved_by:
+            print(f"held: {decision_id} has {len(decision.approved_by)} of the "
+                  f"{desk.policy.process.approval.sc_quorum} SC approvals it needs; it is applied when the last "
+                  f"one arrives (another SC member's `/conduct sc approve` on the decision's issue)", file=err)
+            return HELD
         print(f"not applied: {refusal}", file=err)
         return REFUSED
     try:
@@ -119,16 +124,17 @@ async def apply_command(desk: Desk, me: Identity, decision_id: str, run_id: int 
     return OK
 
 
-async def _record_review(desk: Desk, me: Identity, file, decision_id: str, run_id: int, login: str, comment: str,
-                         roles: RoleBook):
+async def record_run(desk: Desk, me: Identity, file: CaseFile, decision_id: str, run_id: int | None,
+                     history: tuple[RunReview, ...]) -> CaseFile:
+    """The router's review path, from the job: the same events the webhook would have brought."""
     from app.service.context import Context
-    from app.service.router import Router, review_event
+    from app.service.router import Router
 
+    if run_id is None or not history:
+        return file
     router = Router(desk.github, desk.policy, desk.store, me, now=lambda: desk.now)
     ctx = Context.make(desk.github, desk.policy, desk.store, me, desk.now)
-    event = review_event(f"run:{run_id}:{decision_id}", await roles.actor(login), decision_id, True, comment)
-    await router.apply(ctx, file, event)
-    return await case_file(desk, me, decision_id)
+    return await router.record_history(ctx, file, decision_id, run_id, history)
 
 
 # --------------------------------------------------------------------------- from the environment

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from app.core.commands import Command, new_commands, parse_commands
 from app.core.decide import Refused, decide
-from app.core.durations import parse_duration
 from app.core.events import Commented, Event, LabelChanged, SCReviewed
 from app.core.policy import Policy
 from app.core.stages import IllegalStep
@@ -24,30 +22,23 @@ from app.github.payloads import (
     ReviewCommentEvent,
     ReviewEvent,
     TeamEvent,
+    WorkflowRunEvent,
     parse_payload,
 )
-from app.github.port import GitHubPort
+from app.github.port import GitHubPort, RunReview
 from app.notices.mailer import Mailer
 from app.render import render
-from app.sanctions import decision_issue
+from app.sanctions import decision_issue, reviews, runs
 from app.service import casefile, caseindex, intake, submissions, venues
 from app.service.budget import help_allowed
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
 from app.service.executor import finish_close
+from app.service.once import once
 from app.store.deliveries import Delivery
 
 log = logging.getLogger("conduct.router")
-_DECISION = re.compile(r"\b(C-\d{4}-\d{3,}-d\d+)\b")
-_SHORTEN = re.compile(r"\bshorten\s+([1-9][0-9]{0,4}[hdw])\b", re.IGNORECASE)
 NUDGES = ("calm", "summarize", "agree-to-disagree")
-
-
-def review_event(event_id: str, actor, decision: str, approved: bool, comment: str) -> SCReviewed:
-    """The SC's review as the core's event, whichever path saw it first (the webhook or the approval job):
-    "shorten 2w" in the review's comment shortens the sanction (never lengthens: the core checks)."""
-    found = _SHORTEN.search(comment)
-    return SCReviewed(event_id, actor, decision, approved, comment, parse_duration(found.group(1)) if found else None)
 
 
 class Router:
@@ -102,8 +93,12 @@ class Router:
                                        LabelChanged(delivery.delivery_id, actor, payload.label.name))
         elif isinstance(payload, DeploymentReviewEvent) and payload.action in ("approved", "rejected"):
             await self._review(ctx, delivery.delivery_id, payload)
+        elif isinstance(payload, WorkflowRunEvent) and payload.action == "completed":
+            await self._run_completed(ctx, payload)
 
     def _from_me(self, payload) -> bool:
+        if isinstance(payload, WorkflowRunEvent):
+            return False  # the app dispatches the approval runs; what becomes of them is news to it
         sender = payload.sender
         return bool(sender and sender.type == "Bot" and sender.login == self.me.bot_login)
 
@@ -131,13 +126,14 @@ class Router:
 
     async def _decision_comment(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
         """The SC's `/conduct sc ...` on a decision's issue in the decisions repository reaches the case as if
-        written there (the SC cannot see the case). Only new comments, only `sc` commands, only for the
-        decision the case is waiting on: nothing else said in the decisions place acts on a case."""
+        written there (the SC cannot see the case). Only new comments, only `sc` commands (and `recuse`: an SC
+        member steps back from the case where they can), only for the decision the case is waiting on:
+        nothing else said in the decisions place acts on a case."""
         if payload.action != "created" or payload.comment.user is None:
             return
         decision = decision_issue.decision_of(ctx.store, payload.issue.number)
         commands = [c for c in parse_commands(payload.comment.body or "") if isinstance(c, Command)]
-        if decision is None or not commands or any(c.verb != "sc" for c in commands):
+        if decision is None or not commands or any(c.verb not in ("sc", "recuse") for c in commands):
             return
         number = await self.find_case(ctx, decision.rsplit("-d", 1)[0])
         file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me) if number else None
@@ -195,10 +191,22 @@ class Router:
             outcome = decide(file.case, event, ctx.policy, ctx.now)
         except (IllegalStep, Refused) as refusal:
             log.info("refused case=%s event=%s", file.case.code, type(event).__name__)
-            body = render("command-refused.md.j2", {"actor": getattr(getattr(event, "actor", None), "login",
-                                                                          "system"),
-                                                    "verb": type(event).__name__, "reason": str(refusal)})
-            await ctx.github.create_comment(file.repo, file.number, body, key=f"{file.case.code}:{event.id}:refused")
+            actor = getattr(getattr(event, "actor", None), "login", "system")
+            if isinstance(event, SCReviewed):
+                body = render("sc-review-refused.md.j2", {"actor": actor, "decision": event.decision,
+                                                          "approved": event.approved, "reason": str(refusal)})
+            else:
+                body = render("command-refused.md.j2", {"actor": actor, "verb": type(event).__name__,
+                                                        "reason": str(refusal)})
+            key = f"{file.case.code}:{event.id}:refused"
+            # Once per event: a review refused from its webhook is refused again when the run's history
+            # brings it, and a redelivery is refused again too; the case says so once.
+            await once(ctx.store, key, lambda: self._post_refusal(ctx, file.repo, file.number, body, key))
+            reviewed = isinstance(event, SCReviewed)
+            issue = ctx.store.effect_result(f"decision-issue:{event.decision}") if reviewed else None
+            if issue:  # the reviewer cannot read the case: the decision's issue says it too
+                await once(ctx.store, f"{key}:decision", lambda: self._post_refusal(
+                    ctx, ctx.policy.roles.places.decisions, int(issue), body, f"{key}:decision"))
             return file
         if not outcome.effects and outcome.case == file.case:
             return file  # a clock tick with nothing due: nothing to write
@@ -208,6 +216,9 @@ class Router:
         caseindex.record(ctx.store, saved, ctx.now)
         await finish_close(ctx.github, saved)
         return saved
+
+    async def _post_refusal(self, ctx: Context, repo: str, number: int, body: str, key: str) -> str:
+        return str((await ctx.github.create_comment(repo, number, body, key=key)).id)
 
     async def _thread_comment(self, ctx: Context, delivery_id: str, repo: str, payload: IssueCommentEvent) -> None:
         if payload.action == "created":
@@ -240,23 +251,56 @@ class Router:
                                                 key=f"nudge:{repo}:{payload.comment.id}:{index}")
 
     async def _review(self, ctx: Context, delivery_id: str, payload: DeploymentReviewEvent) -> None:
+        """An SC member's review of the `steering-council` environment. It counts only for the decision
+        the app dispatched that very run for, in the approval place: a run anyone else started speaks for
+        no decision, whatever its title says. The core's one rule decides what the review is worth."""
         run = payload.workflow_run
-        match = _DECISION.search((run.display_title or "") if run else "")
-        if not match:
+        environments = {job.environment for job in payload.workflow_job_runs}
+        file, decision = await self._decision_run(ctx, payload, run.id if run else None)
+        if file is None or run is None or reviews.ENVIRONMENT not in environments:
             return
-        decision = match.group(1)
-        code = decision.rsplit("-d", 1)[0]
-        number = await self.find_case(ctx, code)
+        reviewer = payload.approver or payload.sender
+        actor = await ctx.roles.actor(reviewer.login)
+        await self.apply(ctx, file, reviews.event(run.id, decision, actor, payload.action == "approved",
+                                                  payload.comment or ""))
+
+    async def _run_completed(self, ctx: Context, payload: WorkflowRunEvent) -> None:
+        """A decision's run ended without the app hearing of its review (a rejection ends it at once):
+        its review history, comments included, is read from GitHub and recorded like the webhook's."""
+        file, decision = await self._decision_run(ctx, payload, payload.workflow_run.id)
+        if file is not None:
+            history = await reviews.environment_history(ctx.github, ctx.policy, payload.workflow_run.id)
+            await self.record_history(ctx, file, decision, payload.workflow_run.id, history)
+
+    async def _decision_run(self, ctx: Context, payload, run_id: int | None) -> tuple[CaseFile | None, str]:
+        """The case and decision a run was dispatched for by the app, if that decision still waits."""
+        repo = payload.repository.full_name if payload.repository else ""
+        decision = runs.decision_of(ctx.store, run_id) if run_id is not None else None
+        if decision is None or repo != reviews.approval_place(ctx.policy):
+            log.info("review ignored: not of a run the app requested a decision on")
+            return None, ""
+        number = await self.find_case(ctx, decision.rsplit("-d", 1)[0])
         if number is None:
-            return
+            return None, ""
         file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
         recorded = file.case.decision(decision) if file else None
         if recorded is None or recorded.approved_at is not None:
-            return  # the approval job recorded this review first (or it is not ours): nothing to add
-        reviewer = payload.approver or payload.sender
-        actor = await ctx.roles.actor(reviewer.login)
-        event = review_event(delivery_id, actor, decision, payload.action == "approved", payload.comment or "")
-        await self.apply(ctx, file, event)
+            return None, ""  # decided already (approved, rejected or expired): a late review changes nothing
+        return file, decision
+
+    async def record_history(self, ctx: Context, file: CaseFile, decision: str, run_id: int,
+                             history: tuple[RunReview, ...]) -> CaseFile:
+        """Each review in the decision's own run's history, oldest first, as the event the webhook would
+        have brought: whichever arrives second is recognised by its id and changes nothing."""
+        for review in history:
+            pending = file.case.decision(decision)
+            if pending is None or pending.approved_at is not None:
+                break
+            event = reviews.event(run_id, decision, await ctx.roles.actor(review.user), review.state == "approved",
+                                  review.comment)
+            if event.id not in file.case.applied:
+                file = await self.apply(ctx, file, event)
+        return file
 
     async def find_case(self, ctx: Context, code: str) -> int | None:
         known = ctx.store.effect_result(f"case-issue:{code}")

@@ -16,7 +16,7 @@ from app.github.errors import RateLimited, Unavailable
 from app.polls.opening import CannotOpen
 from app.sanctions import runs
 from app.sanctions.desk import Desk
-from app.sanctions.workflow import NOT_FOUND, OK, REFUSED, apply_command, show_markdown
+from app.sanctions.workflow import HELD, NOT_FOUND, OK, REFUSED, apply_command, show_markdown
 from app.service.context import Context
 from app.service.polling import SetupError, open_case_poll
 from app.service.reports import post_period_report
@@ -32,7 +32,8 @@ SC_ENVIRONMENT = "steering-council"
 # What started each workflow's runs on GitHub: a schedule or a dispatch (the app's, or an admin's by hand).
 SWEEP_EVENTS = frozenset({"schedule", "workflow_dispatch"})
 DISPATCH = frozenset({"workflow_dispatch"})
-STATUS = {OK: 200, REFUSED: 409, NOT_FOUND: 404}
+# Held (fewer SC approvals than the quorum) is accepted, not failed: the service applies it at the last one.
+STATUS = {OK: 200, HELD: 202, REFUSED: 409, NOT_FOUND: 404}
 
 
 class Refusal(Exception):
@@ -141,8 +142,8 @@ class WorkflowCalls:
         code = await apply_command(desk, ctx.me, decision, caller.run_id, err)
         text = err.getvalue().strip()
         log.info("apply run=%s decision=%s exit=%s", caller.run_id, decision, code)
-        if code == OK:
-            return PlainTextResponse(text + "\n")
+        if code in (OK, HELD):
+            return PlainTextResponse(text + "\n", status_code=STATUS[code])
         return _error(STATUS.get(code, 503), text)
 
 
