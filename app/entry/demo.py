@@ -202,6 +202,14 @@ class Script:
                                                                           key=f"demo-{self.clock.now.timestamp()}"),
                          **later)
 
+    def sc_says(self, login: str, decision: str, body: str, **later: float):
+        """An SC member comments on the decision's issue in the decisions repository (no access to cases)."""
+        number = int(self.world.store.effect_result(f"decision-issue:{decision}"))
+        return self.step(login, f"comments on the decision's issue: {body}",
+                         lambda: self.world.as_user(login).create_comment(self.decisions, number, body,
+                                                                          key=f"demo-{self.clock.now.timestamp()}"),
+                         **later)
+
     async def run(self) -> None:
         world = self.world
         # Case one: an in-thread signal, mediated and resolved with a public calm-down note.
@@ -281,7 +289,7 @@ class Script:
                         "token (environment steering-council, the decision's own run)",
                         lambda: self.apply(decision), minutes=2)
         # One review releases the job, but the policy asks two SC members: the second approves on the case.
-        await self.say("sc-3", 2, "/conduct sc approve", hours=1)
+        await self.sc_says("sc-3", decision, "/conduct sc approve", hours=1)
         self.note(f"participant-2 blocked: {self.blocked('participant-2')}")
 
         # An urgent ban on case three: the SC rejects the first request, approves the second.
@@ -297,7 +305,7 @@ class Script:
                         lambda: self.review("C-2026-003-d2", "approved", "Seven days."), hours=1)
         await self.step("Actions", "the released apply job asks the service to apply C-2026-003-d2 (OIDC)",
                         lambda: self.apply("C-2026-003-d2"), minutes=2)
-        await self.say("sc-3", 3, "/conduct sc approve", minutes=30)
+        await self.sc_says("sc-3", "C-2026-003-d2", "/conduct sc approve", minutes=30)
         # Case three's poll decides no action: the urgent ban ends then, not at the end of its week.
         await self.say("mediator-1", third, SUMMARY_3, hours=2)
         await self.say("mediator-1", third, "/conduct escalate @participant-2", minutes=5)
