@@ -148,7 +148,8 @@ def test_an_approval_of_an_unrelated_run_whose_title_names_the_decision_is_ignor
         number = await open_case(world)
         decision = await decide(world, clock, number, "temporary-ban")
         own = runs.run_of(world.store, decision)
-        # Someone starts the approval workflow by hand for the same decision.
+        # Someone with write access on the decisions repository starts the approval workflow by hand.
+        world.state.add_collaborator(DECISIONS, "sc-2", "write")
         await world.as_user("sc-2").dispatch_workflow(
             DECISIONS, "sc-approval.yml", "main", {"case": decision.rsplit("-d", 1)[0], "decision": decision})
         await world.settle()
