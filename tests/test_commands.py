@@ -434,7 +434,7 @@ def test_every_verb_has_roles_usage_and_summary_from_the_known_set():
         assert verb.roles and verb.roles <= {"anyone", "mediator", "sc", "voter"}
         assert verb.usage.startswith(f"/conduct {name}")
         assert verb.summary.endswith(".")
-    assert {name for name, verb in VERBS.items() if verb.takes_block} == {"summary", "message"}
+    assert {name for name, verb in VERBS.items() if verb.takes_block} == {"summary", "message", "report-note"}
 
 
 def test_the_verb_table_cannot_be_changed():
@@ -525,7 +525,7 @@ def test_resaving_any_comment_runs_nothing(body):
 
 
 _one_line_commands = st.lists(
-    _command_line.filter(lambda line: line.split()[1].lower() not in {"summary", "message"}), max_size=6)
+    _command_line.filter(lambda line: line.split()[1].lower() not in {"summary", "message", "report-note"}), max_size=6)
 
 
 @given(_one_line_commands.flatmap(lambda lines: st.tuples(st.just(lines), st.permutations(lines))))

@@ -47,3 +47,36 @@ def test_the_scheduled_report_run_posts_the_last_year_once_and_a_sweep_run_canno
     assert again.status_code == 200 and again.json() == first.json()
     (discussion,) = world.state.repo("example-org/community").discussions.values()
     assert discussion.title == "Conduct report 2026-01-01 to 2027-01-01" and "Help requests received" in discussion.body
+
+
+def test_a_mediators_report_note_is_published_with_the_report_of_its_period(store):
+    from app.service import intake
+    from app.service.context import Context
+    from app.service.reports import post_period_report
+
+    policy = with_reports(POLICY)
+    clock = {"now": datetime(2026, 6, 1, 9, 0, tzinfo=UTC)}
+
+    async def story():
+        world = await build_world(policy, store, now=lambda: clock["now"])
+        world.state.add_repo("example-org", "community", private=False, has_discussions=True)
+        world.state.add_discussion_category("example-org/community", "Reports")
+
+        def ctx():
+            return Context.make(world.github, policy, store, world.router.me, clock["now"])
+
+        file = await intake.from_form(ctx(), "form:r1", "reporter-1", "text")
+        await world.settle()
+        mediator = world.as_user("mediator-1")
+        await mediator.create_comment(policy.roles.places.cases, file.number,
+                                      "/conduct report-note\nA calm year: most requests ended in one conversation.",
+                                      key="note-1")
+        await world.settle()
+        clock["now"] = datetime(2027, 1, 2, 6, 17, tzinfo=UTC)
+        await post_period_report(ctx())
+        return world
+
+    world = asyncio.run(story())
+    (discussion,) = world.state.repo("example-org/community").discussions.values()
+    assert "## The state of things, from the mediators" in discussion.body
+    assert "A calm year: most requests ended in one conversation." in discussion.body

@@ -87,6 +87,9 @@ VERBS: Mapping[str, Verb] = MappingProxyType({v.name: v for v in (
           "Lock a heated public thread (GitHub's \"too heated\"); the sweep unlocks it when the time is up."),
     _verb("hide", {MEDIATOR}, "/conduct hide COMMENT-URL REASON",
           "Hide (minimize) a public comment, with a one-line note from the mediators in its thread."),
+    _verb("report-note", {MEDIATOR}, "/conduct report-note, then the note on the lines below",
+          "Add to the mediators' account of this period in the next transparency report (published as written).",
+          takes_block=True),
     _verb("calm", {MEDIATOR, VOTER}, "/conduct calm [@login ...]", "Post a calm-down nudge in the public thread."),
     _verb("summarize", {MEDIATOR, VOTER}, "/conduct summarize [@login ...]",
           "Post a summarise-the-views nudge in the public thread."),
@@ -261,6 +264,14 @@ def _check_hide(text: str, body: str) -> tuple[tuple[str, ...], str]:
     return (f"{kind}:{match.group(1)}:{match.group(3)}", *words[1:]), ""
 
 
+def _check_report_note(text: str, body: str) -> tuple[tuple[str, ...], str]:
+    full = f"{text}\n{body}".strip()
+    if not full:
+        raise _Bad("`/conduct report-note` needs the note itself, on the same line or the lines below: it is "
+                   "published in the transparency report as written, so name nobody.")
+    return (), full
+
+
 def _check_message(text: str, body: str) -> tuple[tuple[str, ...], str]:
     words = text.split()
     example = "for example `/conduct message @reporter-1 thank you, we are looking into it`"
@@ -332,6 +343,7 @@ _CHECKS: Mapping[str, Callable[[str, str], tuple[tuple[str, ...], str]]] = {
     "urgent-ban": _check_urgent_ban,
     "message": _check_message,
     "context": lambda text, body: (_one_login("context", text), ""),
+    "report-note": _check_report_note,
     "lock": _check_lock,
     "hide": _check_hide,
     "calm": _nudge("calm"),

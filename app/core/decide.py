@@ -375,6 +375,11 @@ def _cmd_hide(case, command, actor, policy, now, out):
     return case.with_entry(Entry(at=now, actor=actor.login, kind="hide", detail=comment))
 
 
+def _cmd_report_note(case, command, actor, policy, now, out):
+    out.add(fx.ReportNote, text=command.body)
+    return case.with_entry(Entry(at=now, actor=actor.login, kind="report-note"))
+
+
 def _cmd_sc(case, command, actor, policy, now, out):
     sub = command.args[0]
     decision = _pending(case)
@@ -417,7 +422,7 @@ _HANDLERS = {
     "escalate": _cmd_escalate, "resolve": _cmd_resolve, "urgent-ban": _cmd_urgent_ban,
     "message": _cmd_message, "calm": _cmd_deescalate, "summarize": _cmd_deescalate,
     "agree-to-disagree": _cmd_deescalate, "sc": _cmd_sc, "context": _cmd_context, "lock": _cmd_lock,
-    "hide": _cmd_hide,
+    "hide": _cmd_hide, "report-note": _cmd_report_note,
 }
 
 

@@ -106,3 +106,11 @@ class HideComment(Effect):
 
     comment: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ReportNote(Effect):
+    """Keep a mediator's note for the next transparency report (kept apart from the case, which may be
+    forgotten before the report is published)."""
+
+    text: str

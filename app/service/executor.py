@@ -142,6 +142,10 @@ class Executor:
             assert self.me is not None, "context cards need the app's identity"
             return await post_card(self.github, self.store, self.roles.policy, self.me, self.clock(), file,
                                    effect.login, key=effect.key)
+        if isinstance(effect, fx.ReportNote):
+            # Keyed by when it was written, so the report for a period takes the notes written in it.
+            remember(self.store, f"report-note:{self.clock().isoformat(timespec='seconds')}:{effect.key}", effect.text)
+            return "kept"
         if isinstance(effect, (fx.LockThread, fx.UnlockThread, fx.HideComment)):
             return await timeouts.carry_out(self.github, effect)
         raise TypeError(f"no way to carry out {type(effect).__name__}")

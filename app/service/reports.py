@@ -23,6 +23,10 @@ async def post_report(ctx: Context, title: str, body: str) -> str:
 async def post_period_report(ctx: Context, note: str = "") -> dict:
     """The scheduled report: the last whole period of the policy's grid, posted once however often asked."""
     start, end = last_period(ctx.now.date(), ctx.policy.process.report.period)
+    # The mediators' notes written in the period (`/conduct report-note`), oldest first, then any given here.
+    written = [text for key, text in ctx.store.results_with_prefix("report-note:")
+               if start.isoformat() <= key.split(":", 1)[1][:10] < end.isoformat()]
+    note = "\n\n".join([*written, *([note] if note.strip() else [])])
 
     async def post() -> str:
         cases = await all_cases(ctx.github, ctx.store, ctx.cases_repo, ctx.me)

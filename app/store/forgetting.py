@@ -16,6 +16,14 @@ POLL_KEYS = ("discussion", "poll-result", "poll-published", "poll-discussion-clo
 
 
 class ForgetStore(StoreBase):
+    def results_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        """(key, result) of every completed effect whose key starts with `prefix`, in key order."""
+        stmt = (select(effects.c.effect_key, effects.c.result)
+                .where(effects.c.effect_key.startswith(prefix, autoescape=True), effects.c.status == "done")
+                .order_by(effects.c.effect_key))
+        with self._read() as conn:
+            return [(key, result) for key, result in conn.execute(stmt)]
+
     def forget_case(self, code: str, poll_ids: list[str]) -> int:
         """Delete the case's effects, sanction rows, polls, electorates, issuance marks and ballots; keep only
         what holds nothing about it (the claimed case number, and the case issue's number). Returns the rows
