@@ -267,6 +267,12 @@ STEPS: tuple[StepDef, ...] = (
         lambda gh, t, c: gh.remove_team_member(t.org, t.team, t.outsider),
     ),
     _step("remove_org_member", "remove_org_member", lambda gh, t, c: gh.remove_org_member(t.org, t.outsider)),
+    _step(
+        "grant_direct_access",
+        "grant_direct_access",
+        lambda gh, t, c: gh.grant_direct_access(t.repo, t.outsider, "triage"),
+    ),
+    _step("direct_access", "direct_access", lambda gh, t, c: gh.direct_access(t.org, t.outsider)),
     _step("block_user", "block_user", lambda gh, t, c: gh.block_user(t.org, t.outsider)),
     _step("is_blocked", "is_blocked", lambda gh, t, c: gh.is_blocked(t.org, t.outsider)),
     _step("unblock_user", "unblock_user", lambda gh, t, c: gh.unblock_user(t.org, t.outsider)),
@@ -298,12 +304,23 @@ STEPS: tuple[StepDef, ...] = (
         lambda gh, t, c: gh.dispatch_workflow(t.repo, t.workflow, "main", {"case": "1"}),
     ),
     _step("run_reviews", "run_reviews", _run_reviews),
+    _step("workflow_runs", "workflow_runs", lambda gh, t, c: gh.workflow_runs(t.repo, t.workflow)),
     _step("discussion_categories", "discussion_categories", _discussions),
     _step("create_discussion", "create_discussion", _create_discussion),
     _step(
         "add_discussion_comment",
         "add_discussion_comment",
         lambda gh, t, c: gh.add_discussion_comment(c["discussion"].node_id, "The poll is open."),
+    ),
+    _step(
+        "find_discussion",
+        "find_discussion",
+        lambda gh, t, c: gh.find_discussion(t.repo, c["discussion"].category_id, "poll-1"),
+    ),
+    _step(
+        "find_discussion_comment",
+        "find_discussion_comment",
+        lambda gh, t, c: gh.find_discussion_comment(c["discussion"].node_id, "poll-open-1"),
     ),
     _step(
         "close_discussion", "close_discussion", lambda gh, t, c: gh.close_discussion(c["discussion"].node_id)

@@ -144,6 +144,10 @@ GRAPHQL_OPS: Mapping[str, Need] = {
     # The code locks discussions over GraphQL (issues are locked over REST).
     "lockLockable": _w("discussions", GRAPHQL),
     "repository.discussionCategories": _r("discussions", GRAPHQL),
+    # Finding a post that may have landed before a lost answer: the newest discussions, or a discussion's
+    # comments through `node(id:) { ... on Discussion }`.
+    "repository.discussions": _r("discussions", GRAPHQL),
+    "node.comments": _r("discussions", GRAPHQL),
     # Hiding a comment in an issue thread is an edit of that thread: issues write (triage for a person).
     "minimizeComment": _w("issues", GRAPHQL),
     # Deleting an issue needs admin rights on the repository: only when the policy asks for it.

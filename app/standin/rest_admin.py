@@ -282,8 +282,8 @@ async def list_org_repos(request: Request) -> Response:
     repos = sorted((r for r in ctx.state.repos.values() if r.owner == org and ctx.state.can_see_repo(ctx.grant, r)),
                    key=lambda r: r.full_name)
     chunk, headers = page(request, repos)
-    return JSONResponse([{"id": r.id, "node_id": r.node_id, "name": r.name, "full_name": r.full_name,
-                          "private": r.private} for r in chunk], headers=headers)
+    return JSONResponse([shapes.repo(ctx.base, ctx.state.users[r.owner], r, len(r.issues)) for r in chunk],
+                        headers=headers)
 
 
 async def list_invitations(request: Request) -> Response:
