@@ -7,19 +7,23 @@ from app.github.adapter import marker
 from app.github.errors import GitHubError
 from app.github.port import Comment, GitHubPort
 from app.render import render
+from app.service.once import first_try
 
 log = logging.getLogger("conduct.sanctions")
 
 
-async def post_once(github: GitHubPort, repo: str, number: int, key: str, template: str, context: dict) -> Comment:
+async def post_once(github: GitHubPort, repo: str, number: int, key: str, template: str, context: dict,
+                    store=None) -> Comment:
     """Post the rendered template under `key`, unless a comment with that key's marker is already there.
 
     The adapter only looks for its marker after an unclear failure; a process that died after posting
-    but before recording it needs this look first, or the resumed run would post a second copy."""
-    tag = marker(key)
-    for comment in await github.list_comments(repo, number):
-        if tag in comment.body:
-            return comment
+    but before recording it needs this look first, or the resumed run would post a second copy. Given the
+    store, the look is made only when an earlier try is on its ledger: a first try cannot find anything."""
+    if store is None or not first_try(store, f"tried:post:{key}"):
+        tag = marker(key)
+        for comment in await github.list_comments(repo, number):
+            if tag in comment.body:
+                return comment
     return await github.create_comment(repo, number, render(template, context), key=key)
 
 

@@ -161,7 +161,7 @@ class Executor:
             await posts.post_once(self.github, file.repo, file.number,
                                   f"{file.case.code}:hand-over:{effect.login.lower()}", "notice-hand-over.md.j2",
                                   {"login": effect.login, "reason": outcome, "code": file.case.code, "link": link,
-                                   "addresses": self.notices.link("addresses")})
+                                   "addresses": self.notices.link("addresses")}, store=self.store)
         return outcome
 
     async def _dispatch(self, file: CaseFile, effect: fx.Dispatch) -> str:

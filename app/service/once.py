@@ -32,3 +32,11 @@ def remember(store, key: str, value: str) -> str:
     if store.claim_effect(key):
         store.complete_effect(key, value)
     return store.effect_result(key) or value
+
+
+def first_try(store, key: str) -> bool:
+    """Record an attempt under `key` before acting; True only for the first one ever recorded."""
+    if store.claim_effect(key):
+        store.complete_effect(key, "tried")
+        return True
+    return False
