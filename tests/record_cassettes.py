@@ -68,6 +68,9 @@ class Target:
     workflow: str = "noop.yml"
     environment: str = "steering-council"
     app_id: int = 4242
+    watched: str = "acme/project"  # public: a pull request in it carries `review_comment`
+    # An inline review comment on a pull request in `watched`, written by `outsider` (seeded in the stand-in).
+    review_comment: int = 900_001
 
 
 # --------------------------------------------------------------------------- scrubbing
@@ -155,6 +158,11 @@ async def _issue(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
 async def _transfer(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
     public = await gh.create_issue(t.intake, "Help request", "Please contact me.", [], key="intake-1")
     return await gh.transfer_issue(public.node_id, t.repo)
+
+
+async def _delete_discussion_comment(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
+    comment = await gh.add_discussion_comment(ctx["discussion"].node_id, "/conduct help")
+    return await gh.delete_discussion_comment(comment.node_id)
 
 
 async def _update(gh: GitHubAdapter, t: Target, ctx: dict[str, Any]) -> Any:
@@ -327,12 +335,15 @@ STEPS: tuple[StepDef, ...] = (
     ),
     _step("lock", "lock", lambda gh, t, c: gh.lock(c["discussion"].node_id, "resolved")),
     _step("move_discussion", "move_discussion", _move),
+    _step("delete_discussion_comment", "delete_discussion_comment", _delete_discussion_comment),
     _step(
         "delete_discussion",
         "delete_discussion",
         lambda gh, t, c: gh.delete_discussion(c["discussion"].node_id),
     ),
     _step("delete_comment", "delete_comment", lambda gh, t, c: gh.delete_comment(t.repo, c["comment"].id)),
+    _step("delete_review_comment", "delete_review_comment",
+          lambda gh, t, c: gh.delete_review_comment(t.watched, t.review_comment)),
     _step("transfer_issue", "transfer_issue", _transfer),
     _step("delete_issue", "delete_issue", lambda gh, t, c: gh.delete_issue(c["issue"].node_id)),
 )
@@ -372,6 +383,9 @@ def seed_sandbox(state: Any, public_key_pem: str, target: Target = Target()) -> 
     state.register_app(target.app_id, public_key_pem)
     state.install_app(target.app_id, target.org, 77)
     state.add_repo(*target.intake.split("/"), private=False)
+    state.add_repo(*target.watched.split("/"), private=False)
+    pull = state.add_pull(target.watched, "A change", target.outsider)
+    state.add_review_comment(target.watched, pull.number, target.outsider, "/conduct help", target.review_comment)
 
 
 def new_app_key() -> tuple[str, str]:

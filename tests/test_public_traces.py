@@ -131,3 +131,84 @@ def test_a_thread_signal_leaves_no_reporter_text_mention_or_code_in_the_thread(s
     # The private copy holds the signal's text.
     (case,) = [i for i in world.state.repo(CASES).issues.values() if i.title == code]
     assert SECRET in case.body
+
+
+REVIEW_GQL = """query($id: ID!) { node(id: $id) { ... on PullRequestReviewComment { body isMinimized } } }"""
+DISCUSSION_GQL = """query($id: ID!, $thread: ID!) {
+  signal: node(id: $id) { ... on DiscussionComment { body isMinimized } }
+  thread: node(id: $thread) { ... on Discussion { comments(first: 50) { nodes { body } } } } }"""
+
+
+def test_a_review_comment_signal_cannot_be_read_by_an_outsider_after_intake(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        pull = world.state.add_pull(WATCHED, "Faster parser", "participant-1")
+        reporter = world.state.user_token("reporter-2")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app), base_url=API) as http:
+            said = (await http.post(f"/repos/{WATCHED}/pulls/{pull.number}/comments",
+                                    json={"body": f"/conduct help {SECRET}", "commit_id": "a" * 40,
+                                          "path": "README.md", "line": 1},
+                                    headers={"Authorization": f"Bearer {reporter}"})).json()
+        await world.settle()
+        outsider = Outsider(world)
+        gone = await outsider.get(f"/repos/{WATCHED}/pulls/comments/{said['id']}")
+        node = await outsider.graphql(REVIEW_GQL, id=said["node_id"])
+        return world, outsider, gone, node
+
+    world, outsider, gone, node = asyncio.run(story())
+    assert gone.status_code == 404 and node["data"]["node"] is None
+    assert not outsider.saw(SECRET)
+    (case,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+    assert SECRET in case.body
+
+
+def test_a_discussion_comment_signal_cannot_be_read_by_an_outsider_after_intake(store):
+    async def story():
+        world = await build_world(POLICY, store)
+        world.state.repo(WATCHED).has_discussions = True
+        world.state.add_discussion_category(WATCHED, "General")
+        person = world.as_user("participant-1")
+        found = await person.discussion_categories(WATCHED)
+        thread = await person.create_discussion(found.repo_node_id, found.category("General").node_id,
+                                                "Roadmap", "What next?")
+        signal = await world.as_user("reporter-3").add_discussion_comment(thread.node_id, f"/conduct help {SECRET}")
+        await world.settle()
+        outsider = Outsider(world)
+        seen = await outsider.graphql(DISCUSSION_GQL, id=signal.node_id, thread=thread.node_id)
+        return world, outsider, seen
+
+    world, outsider, seen = asyncio.run(story())
+    assert seen["data"]["signal"] is None
+    assert [shown(c["body"]).strip() for c in seen["data"]["thread"]["comments"]["nodes"]] == [
+        "The conduct mediators will be in touch."]
+    assert not outsider.saw(SECRET)
+    (case,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+    assert SECRET in case.body
+
+
+TRANSFER_GQL = """mutation($i: ID!, $r: ID!) { transferIssue(input: {issueId: $i, repositoryId: $r}) {
+  issue { number } } }"""
+
+
+def test_only_write_access_on_both_repositories_transfers_an_issue(store):
+    """GitHub's "Transferring an issue to another repository": write access to both; triage is refused."""
+    async def story():
+        world = await build_world(POLICY, store)
+        public = await world.as_user("participant-1").create_issue(INTAKE, "Help", "Please.", [], key="p")
+        cases = world.state.repo(CASES)
+        answers = {}
+        for login, level in (("triager-1", "triage"), ("writer-1", "write")):
+            world.state.add_collaborator(INTAKE, login, level)
+            world.state.add_collaborator(CASES, login, level)
+            token = world.state.user_token(login)
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.sandbox_app), base_url=API,
+                                         headers={"Authorization": f"Bearer {token}"}) as http:
+                answers[level] = (await http.post("/graphql", json={"query": TRANSFER_GQL, "variables": {
+                    "i": public.node_id, "r": cases.node_id}})).json()
+                if level == "triage":
+                    answers["still-public"] = public.number in world.state.repo(INTAKE).issues
+        return answers
+
+    answers = asyncio.run(story())
+    assert answers["triage"]["errors"][0]["type"] == "FORBIDDEN" and answers["still-public"]
+    assert answers["write"]["data"]["transferIssue"]["issue"]["number"] >= 1

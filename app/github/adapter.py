@@ -238,6 +238,9 @@ M_MOVE_DISCUSSION = f"""mutation MoveDiscussion($id: ID!, $category: ID!) {{
 M_DELETE_DISCUSSION = """mutation DeleteDiscussion($id: ID!) {
   deleteDiscussion(input: {id: $id}) { clientMutationId }
 }"""
+M_DELETE_DISCUSSION_COMMENT = """mutation DeleteDiscussionComment($id: ID!) {
+  deleteDiscussionComment(input: {id: $id}) { clientMutationId }
+}"""
 
 
 class GitHubAdapter(GitHubPort):
@@ -489,13 +492,21 @@ class GitHubAdapter(GitHubPort):
         )
         return parse_comment(response.json())
 
-    async def delete_comment(self, repo: str, comment_id: int) -> None:
-        owner, name = _split(repo)
+    async def _delete(self, operation: str, call: Callable[[], Awaitable[Response[Any]]]) -> None:
         try:
-            await self._call("issues/delete-comment",
-                             lambda: self._gh.rest.issues.async_delete_comment(owner, name, comment_id))
+            await self._call(operation, call)
         except NotFound:
             pass  # deleted by an earlier try, or by hand: the wanted end state holds
+
+    async def delete_comment(self, repo: str, comment_id: int) -> None:
+        owner, name = _split(repo)
+        await self._delete("issues/delete-comment",
+                           lambda: self._gh.rest.issues.async_delete_comment(owner, name, comment_id))
+
+    async def delete_review_comment(self, repo: str, comment_id: int) -> None:
+        owner, name = _split(repo)
+        await self._delete("pulls/delete-review-comment",
+                           lambda: self._gh.rest.pulls.async_delete_review_comment(owner, name, comment_id))
 
     async def add_reaction(self, repo: str, comment_id: int, content: Reaction) -> None:
         owner, name = _split(repo)
@@ -864,6 +875,12 @@ class GitHubAdapter(GitHubPort):
 
     async def delete_discussion(self, discussion_id: str) -> None:
         await self._graphql("deleteDiscussion", M_DELETE_DISCUSSION, {"id": discussion_id})
+
+    async def delete_discussion_comment(self, comment_node_id: str) -> None:
+        try:
+            await self._graphql("deleteDiscussionComment", M_DELETE_DISCUSSION_COMMENT, {"id": comment_node_id})
+        except NotFound:
+            pass  # deleted by an earlier try, by its author or by a moderator
 
 
 __all__ = ["GitHubAdapter", "GitHubError", "marker", "with_marker"]

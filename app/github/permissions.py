@@ -11,7 +11,8 @@ from dataclasses import dataclass
 # `requestPath`; the rows below are only the operations this code sends, keyed by the OpenAPI operationId
 # that `verb requestPath` has in GitHub's REST description. Where the JSON lists an operation under two
 # permissions with `additional-permissions: true` (issues *or* pull requests), the issues one is ours: we
-# never touch pull requests.
+# touch pull requests only to delete a help signal
+# written in an inline review comment.
 S2S = "server-to-server-permissions.json"
 # Rows not in that file: GitHub's REST reference page of the operation states the permission instead.
 REFERENCE = "REST reference page"
@@ -68,6 +69,8 @@ REST: Mapping[str, Need] = {
     "issues/update-label": _w("issues"),
     "issues/add-assignees": _w("issues"),
     "reactions/create-for-issue-comment": _w("issues"),
+    # -- pull requests: only to delete a `/conduct help` written in an inline review comment ------------
+    "pulls/delete-review-comment": _w("pull_requests"),
     # -- people --------------------------------------------------------------------------------------
     "orgs/check-membership-for-user": _r("members"),
     "orgs/remove-member": _w("members"),
@@ -141,6 +144,8 @@ GRAPHQL_OPS: Mapping[str, Need] = {
     "closeDiscussion": _w("discussions", GRAPHQL),
     "updateDiscussion": _w("discussions", GRAPHQL),
     "deleteDiscussion": _w("discussions", GRAPHQL),
+    # Deleting a `/conduct help` written as a discussion comment.
+    "deleteDiscussionComment": _w("discussions", GRAPHQL),
     # The code locks discussions over GraphQL (issues are locked over REST).
     "lockLockable": _w("discussions", GRAPHQL),
     "repository.discussionCategories": _r("discussions", GRAPHQL),

@@ -218,6 +218,10 @@ class GitHubPort(abc.ABC):
         """Delete an issue comment; one already gone counts as deleted."""
 
     @abc.abstractmethod
+    async def delete_review_comment(self, repo: str, comment_id: int) -> None:
+        """Delete an inline pull request review comment; one already gone counts as deleted."""
+
+    @abc.abstractmethod
     async def add_reaction(self, repo: str, comment_id: int, content: Reaction) -> None: ...
 
     @abc.abstractmethod
@@ -367,3 +371,7 @@ class GitHubPort(abc.ABC):
 
     @abc.abstractmethod
     async def delete_discussion(self, discussion_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_discussion_comment(self, comment_node_id: str) -> None:
+        """GraphQL `deleteDiscussionComment`, by node id; one already gone counts as deleted."""

@@ -130,9 +130,9 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
     """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is deleted.
 
     `venue` says where it was written: an issue or pull request conversation comment, an inline review
-    comment, a review's body or a discussion comment. A conversation comment is deleted (a minimized one
-    stays readable to every reader); the others are still only minimized. The person is answered in the
-    same conversation (`answer(body, key)`; by default a comment on the issue or PR)."""
+    comment, a review's body or a discussion comment. Every one is deleted (a minimized comment stays
+    readable to every reader) but a review's body, which GitHub's API cannot delete: it is minimized. The
+    person is answered in the same conversation (`answer(body, key)`; by default a comment on the issue or PR)."""
     source = f"signal:{repo}:{comment.id}" if venue == "issue-comment" else f"signal:{repo}:{venue}:{comment.id}"
     reporter = comment.user.login if comment.user else "ghost"
     request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url, venue=venue)
@@ -142,14 +142,16 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
 
     async def hide(file: CaseFile) -> None:
         async def delete_and_answer() -> None:
+            # Deleted, not minimized: a minimized comment stays readable to everyone who can read the thread.
+            # Each delete counts a comment already gone (by its author or a moderator) as deleted.
             if venue == "issue-comment":
-                # Deleted, not minimized: a minimized comment stays readable to everyone who can read the thread.
-                try:
-                    await ctx.github.delete_comment(repo, comment.id)
-                except NotFound:
-                    pass  # deleted already, by its author or a moderator
+                await ctx.github.delete_comment(repo, comment.id)
+            elif venue == "review-comment":
+                await ctx.github.delete_review_comment(repo, comment.id)
+            elif venue == "discussion-comment":
+                await ctx.github.delete_discussion_comment(comment.node_id)
             else:
-                await ctx.github.minimize_comment(comment.node_id, "RESOLVED")
+                await ctx.github.minimize_comment(comment.node_id, "RESOLVED")  # a review's body: no delete
             # The answer names no one and no case; the reporter hears the rest in private.
             await (answer or post_answer)(render("acknowledge-signal.md.j2"), f"{source}:ack")
 

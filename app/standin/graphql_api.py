@@ -479,6 +479,25 @@ def delete_discussion(ctx: Ctx, inp: dict) -> dict:
     return {"clientMutationId": inp.get("clientMutationId"), "discussion": snapshot}
 
 
+def delete_discussion_comment(ctx: Ctx, inp: dict) -> dict:
+    """GitHub's `deleteDiscussionComment`: its author, or triage access (discussion moderation)."""
+    _, repo, comment, d = _expect(ctx, inp["id"], "DiscussionComment")
+    if ctx.grant.login != comment.user:
+        _must_triage(ctx, repo)
+    snapshot = discussion_comment_obj(ctx, repo, d, comment)
+    d.comments.remove(comment)
+    emit(ctx.state, ctx.base, "discussion_comment", "deleted", repo, ctx.grant.login,
+         comment=discussion_comment_json(ctx.state, ctx.base, repo, d, comment),
+         discussion=discussion_json(ctx.state, ctx.base, repo, d))
+    return {"clientMutationId": inp.get("clientMutationId"), "comment": snapshot}
+
+
+def _must_write(ctx: Ctx, repo: Repo) -> None:
+    if not ctx.state.can_write(ctx.grant, repo):
+        raise GqlError("FORBIDDEN", "Resource not accessible by integration" if ctx.grant.kind == "installation"
+                       else "You do not have permission to do that.")
+
+
 def minimize_comment(ctx: Ctx, inp: dict) -> dict:
     found = _expect(ctx, inp["subjectId"], "IssueComment", "DiscussionComment", "PullRequestReviewComment",
                     "PullRequestReview")
@@ -529,8 +548,9 @@ def delete_issue_comment(ctx: Ctx, inp: dict) -> dict:
 def transfer_issue(ctx: Ctx, inp: dict) -> dict:
     _, source, issue = _expect(ctx, inp["issueId"], "Issue")
     _, target, _obj = _expect(ctx, inp["repositoryId"], "Repository")
-    _must_triage(ctx, source)
-    _must_triage(ctx, target)
+    # "Transferring an issue to another repository": write access to both repositories, not triage.
+    _must_write(ctx, source)
+    _must_write(ctx, target)
     if source.owner != target.owner:
         raise GqlError(
             "UNPROCESSABLE", "Issues can only be transferred between repositories of the same owner."
@@ -589,6 +609,7 @@ MUTATIONS = {
     "lockLockable": lock_lockable,
     "updateDiscussion": update_discussion,
     "deleteDiscussion": delete_discussion,
+    "deleteDiscussionComment": delete_discussion_comment,
     "minimizeComment": minimize_comment,
     "deleteIssue": delete_issue,
     "transferIssue": transfer_issue,

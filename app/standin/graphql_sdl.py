@@ -291,6 +291,16 @@ input DeleteDiscussionInput {
   id: ID!
 }
 
+input DeleteDiscussionCommentInput {
+  clientMutationId: String
+  id: ID!
+}
+
+type DeleteDiscussionCommentPayload {
+  clientMutationId: String
+  comment: DiscussionComment
+}
+
 type DeleteDiscussionPayload {
   clientMutationId: String
   discussion: Discussion
@@ -349,6 +359,7 @@ type Mutation {
   closeDiscussion(input: CloseDiscussionInput!): CloseDiscussionPayload
   createDiscussion(input: CreateDiscussionInput!): CreateDiscussionPayload
   deleteDiscussion(input: DeleteDiscussionInput!): DeleteDiscussionPayload
+  deleteDiscussionComment(input: DeleteDiscussionCommentInput!): DeleteDiscussionCommentPayload
   deleteIssue(input: DeleteIssueInput!): DeleteIssuePayload
   deleteIssueComment(input: DeleteIssueCommentInput!): DeleteIssueCommentPayload
   lockLockable(input: LockLockableInput!): LockLockablePayload

@@ -64,7 +64,7 @@ async def create_review(request: Request) -> Response:
     return JSONResponse(_item_json(ctx, repo, _add(ctx, repo, pull, "review", data.get("body") or "")))
 
 
-async def get_review_comment(request: Request) -> Response:
+def _review_comment(request: Request) -> tuple[Ctx, Repo, ReviewItem]:
     ctx = context(request)
     repo = ctx.repo(request.path_params["owner"], request.path_params["repo"])
     try:
@@ -73,11 +73,30 @@ async def get_review_comment(request: Request) -> Response:
         item = None
     if item is None or item.kind != "comment" or item.repo != repo.full_name:
         raise not_found()
+    return ctx, repo, item
+
+
+async def get_review_comment(request: Request) -> Response:
+    ctx, repo, item = _review_comment(request)
     return JSONResponse(_item_json(ctx, repo, item))
+
+
+async def delete_review_comment(request: Request) -> Response:
+    """Gone for everyone, edit history with it: its author, or write access ("Managing disruptive comments")."""
+    ctx, repo, item = _review_comment(request)
+    if ctx.grant.login != item.user and not ctx.state.can_write(ctx.grant, repo):
+        raise forbidden("Must have write access to Repository.")
+    del ctx.state.review_items[item.id]
+    pr = shapes.pull(ctx.base, ctx.state.users, repo, repo.issues[item.pull_number],
+                     association(ctx.state, repo, repo.issues[item.pull_number].user))
+    emit(ctx.state, ctx.base, "pull_request_review_comment", "deleted", repo, ctx.grant.login, pull_request=pr,
+         comment=_item_json(ctx, repo, item))
+    return Response(status_code=204)
 
 
 routes = [
     Route(f"{R}/pulls/{{pull_number}}/comments", create_review_comment, methods=["POST"]),
     Route(f"{R}/pulls/{{pull_number}}/reviews", create_review, methods=["POST"]),
     Route(f"{R}/pulls/comments/{{comment_id}}", get_review_comment, methods=["GET"]),
+    Route(f"{R}/pulls/comments/{{comment_id}}", delete_review_comment, methods=["DELETE"]),
 ]

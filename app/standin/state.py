@@ -383,6 +383,14 @@ class SandboxState:
         found.issues[pull.number] = pull
         return pull
 
+    def add_review_comment(self, repo: str, pull_number: int, user: str, body: str, item_id: int | None = None):
+        """An inline review comment already on a pull request (seeded: no webhook is sent)."""
+        new_id = item_id if item_id is not None else self.next_id()
+        item = ReviewItem(new_id, ids.node_id("PullRequestReviewComment", new_id), repo, pull_number, "comment",
+                          user, body, self.now())
+        self.review_items[new_id] = item
+        return item
+
     def find_review_item(self, item_id: int):
         item = self.review_items.get(item_id)
         return (self.repos[item.repo], item) if item is not None else None
