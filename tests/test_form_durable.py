@@ -58,7 +58,7 @@ def test_a_rate_limited_github_never_reaches_the_reporter_and_a_resubmission_ope
         before = dict(world.state.repo(CASES).issues)
         # The worker retries by itself as time passes; nobody redelivers anything.
         for _ in range(6):
-            clock.now += timedelta(minutes=10)
+            clock.now += timedelta(minutes=30)  # each primary-limit answer holds writes until its reset
             await world.settle()
         third = await submit(browser)
         await world.settle()

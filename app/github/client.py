@@ -392,6 +392,8 @@ class ClientOptions:
     pacer: WritePacer | None = None
     user_agent: str = "conduct-desk"
     api_version: str = DEFAULT_API_VERSION
+    # The clock the core limit's reset is compared with: the demo's and the tests' may be simulated.
+    clock: Clock = utcnow
 
 
 def pin_api_version(version: str) -> Callable[[httpx.Request], Awaitable[None]]:
@@ -414,7 +416,7 @@ def build_github(auth: Any, api_url: str, options: ClientOptions | None = None) 
     hooks = {name: list(found) for name, found in (options.event_hooks or {}).items()}
     # First, so that every other hook (a test's recorder) sees the request as it is sent.
     hooks["request"] = [pin_api_version(options.api_version), *hooks.get("request", [])]
-    core = CoreLimit()
+    core = CoreLimit(clock=options.clock)
 
     async def count(response: httpx.Response) -> None:
         core.seen(response)

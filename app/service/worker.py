@@ -13,6 +13,7 @@ from app.store.deliveries import Delivery
 log = logging.getLogger("conduct.worker")
 LEASE = timedelta(minutes=5)
 BACKOFF = timedelta(seconds=30)
+MIN_DEFER = timedelta(seconds=1)
 MAX_BACKOFF = timedelta(minutes=30)
 # A delivery that keeps failing for another reason than GitHub's is retried this many times (about a
 # day of backoff) before it is left as failed, for the operator or a redelivery.
@@ -59,6 +60,8 @@ class Worker:
             # Effects already carried out are keyed, so the retry does only what is left.
             until = error.retry_at if isinstance(error, RateLimited) else self.now() + min(
                 MAX_BACKOFF, BACKOFF * 2 ** min(delivery.attempts, 8))
+            # Never into the past: a "retry at" read on another clock must not spin the worker on one delivery.
+            until = max(until, self.now() + MIN_DEFER)
             await asyncio.to_thread(self.store.defer_delivery, delivery.delivery_id, self.worker_id, until,
                                     type(error).__name__)
             log.info("deferred delivery=%s event=%s until=%s", delivery.delivery_id, delivery.event,

@@ -196,7 +196,7 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     # People's own clients (as_user) are not the App: their writes do not spend its budget.
     options = ClientOptions(transport=httpx.ASGITransport(app=sandbox_app), pacer=WritePacer(0))
     app_transport = wrap_transport(options.transport) if wrap_transport else options.transport
-    app_options = ClientOptions(transport=app_transport, pacer=WritePacer(0, budget=budget),
+    app_options = ClientOptions(transport=app_transport, pacer=WritePacer(0, budget=budget), clock=now,
                                 event_hooks={"request": [request_hook]} if request_hook else None)
     client, _ = await app_client(policy.roles.organization, APP_ID, private_key, API, app_options)
     login = await app_bot_login(APP_ID, private_key, API, app_options)
