@@ -502,8 +502,11 @@ async def _main(out: TextIO, as_json: bool, policy_dir: Path, database_url: str 
             if not as_json:
                 out.write("\nCases at the end:\n")
                 for _, issue in sorted(world.state.repo(policy.roles.places.cases).issues.items()):
-                    stage = next((label for label in issue.labels if label.startswith("stage: ")), "?")
-                    out.write(f"  {issue.title}: {stage}\n")
+                    stage = next((label for label in issue.labels if label.startswith("stage: ")), None)
+                    # The public request moved in beside its case carries no stage: say what it is.
+                    out.write(f"  {issue.title}: {stage}\n" if stage else
+                              f"  {issue.title} (moved from the public intake; {issue.state}"
+                              f"{', locked' if issue.locked else ''})\n")
         finally:
             store.close() if hasattr(store, "close") else None
     return cases
