@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_sanctions_support import CASES, POLICY, SUBJECT, Clock, approve_by_command, decide, run, world_for
+from test_sanctions_support import (
+    CASES,
+    POLICY,
+    SUBJECT,
+    Clock,
+    approve_by_command,
+    case_issues,
+    decide,
+    run,
+    world_for,
+)
 
 from app.core.events import Tick
 from app.notices.kinds import SENTENCES
@@ -37,8 +47,7 @@ def test_each_role_receives_its_notices_and_none_carries_the_report(store, mailb
         await reporter.create_issue(POLICY.roles.places.intake, "Help request",
                                     f"{CANARY}: @{SUBJECT} and @participant-2 in the review thread", [], key="f")
         await world.settle()
-        # The public request is transferred into the cases repository beside its case: only the case counts.
-        (issue,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+        (issue,) = case_issues(world).values()
         mediator = world.as_user("mediator-1")
         for index, command in enumerate([
                 "/conduct assign @mediator-1",

@@ -9,6 +9,7 @@ from test_sanctions_support import (
     SUBJECT,
     Clock,
     approve_by_command,
+    case_issues,
     comments,
     context,
     decide,
@@ -233,7 +234,7 @@ def test_a_decision_id_from_another_case_is_refused(store):
         approved = await decide(world, clock, first, "temporary-ban")
         await world.as_user("reporter-2").create_issue(POLICY.roles.places.intake, "Help", "help", [], key="two")
         await world.settle()
-        second = max(n for n, i in world.state.repo(CASES).issues.items() if i.title.startswith("C-"))
+        second = max(case_issues(world))
         other = await decide(world, clock, second, "warning")
         # The second case's state (written by the app) is made to carry the first case's decision id.
         file = await casefile.load(world.github, world.store, CASES, second, world.router.me)

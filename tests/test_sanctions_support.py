@@ -57,6 +57,12 @@ def context(world, clock: Clock) -> Context:
     return ctx
 
 
+def case_issues(world) -> dict:
+    """The cases repository's case issues by number. A public form request is transferred in beside its
+    case, with its own title: only the issues titled by a case code are cases."""
+    return {n: i for n, i in world.state.repo(CASES).issues.items() if i.title.startswith("C-")}
+
+
 async def open_case(world, with_thread: bool = True) -> int:
     """A case opened by a reporter: from a `/conduct help` signal in a watched thread, or a public form."""
     reporter = world.as_user("reporter-1")
@@ -66,9 +72,8 @@ async def open_case(world, with_thread: bool = True) -> int:
     else:
         await reporter.create_issue(POLICY.roles.places.intake, "Help request", "please help", [], key="f")
     await world.settle()
-    # A public form request is transferred into the cases repository beside its case: only the case counts.
-    (issue,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
-    return issue.number
+    (number,) = case_issues(world)
+    return number
 
 
 async def decide(world, clock: Clock, number: int, action: str, poll: int = 1) -> str:

@@ -11,6 +11,7 @@ from test_sanctions_support import (
     SUBJECT,
     Clock,
     approve_by_command,
+    case_issues,
     comments,
     context,
     decide,
@@ -33,8 +34,7 @@ async def two_cases_one_lift_due(store, clock):
     await approve_by_command(world, first)
     await world.as_user("reporter-2").create_issue(POLICY.roles.places.intake, "Help request", "please", [], key="2")
     await world.settle()
-    # The public request is transferred into the cases repository beside its case: only cases count.
-    (second,) = [n for n, i in world.state.repo(CASES).issues.items() if n != first and i.title.startswith("C-")]
+    (second,) = [n for n in case_issues(world) if n != first]
     clock.advance(timedelta(weeks=12, minutes=1))
     return world, first, second, decision
 
