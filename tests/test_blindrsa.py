@@ -148,8 +148,14 @@ def test_signature_from_another_key_fails(key, other_key):
 
 
 def test_finalize_refuses_a_blind_signature_from_another_key(key, other_key):
-    _, input_msg = blindrsa.prepare(b"ballot token")
-    blinded, inv = blindrsa.blind(key.public_key(), input_msg)
+    other_n = other_key.public_key().public_numbers().n
+    # The blinded message is uniform below this key's modulus; the other key can only sign it when it
+    # is also below the other modulus (otherwise blind_sign refuses it first, which proves nothing here).
+    while True:
+        _, input_msg = blindrsa.prepare(b"ballot token")
+        blinded, inv = blindrsa.blind(key.public_key(), input_msg)
+        if int.from_bytes(blinded, "big") < other_n:
+            break
     wrong = blindrsa.blind_sign(other_key, blinded)
     with pytest.raises(BlindSignatureError, match="invalid signature"):
         blindrsa.finalize(key.public_key(), input_msg, wrong, inv)

@@ -365,7 +365,7 @@ def test_the_workflow_steps_run_for_real_with_curl_against_served_github_and_ser
                               world.policy,
                               lambda: Context.make(world.github, world.policy, world.store, world.router.me,
                                                    world.now(), service_url),
-                              world.router.apply, service_url)
+                              world.router.apply, service_url, wake=world.service_app.state.worker.kick)
         servers = [uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
                    for app, port in ((world.sandbox_app, github_port), (Starlette(routes=calls.routes()),
                                                                           service_port))]

@@ -53,6 +53,7 @@ async def build(env: dict[str, str]):
                              *result_routes(rt.store, sign_in),
                              *ballot_routes(rt.store, sign_in, pool=pool)])
     app.state.cast_pool = pool
+    calls.wake = app.state.worker.kick
     return app
 
 

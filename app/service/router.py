@@ -29,7 +29,7 @@ from app.github.port import GitHubPort, RunReview
 from app.notices.mailer import Mailer
 from app.render import render
 from app.sanctions import decision_issue, reviews, runs
-from app.service import casefile, caseindex, intake, submissions, venues
+from app.service import casefile, caseindex, intake, submissions, sweep_job, venues
 from app.service.budget import help_allowed
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
@@ -57,6 +57,13 @@ class Router:
             ctx = Context.make(self.github, self.policy, self.store, self.me, form["at"])
             await intake.from_form(ctx, form["source"], form["reporter"], form["report"], form["about"],
                                    thread=form["thread"])
+            return
+        if delivery.event == sweep_job.EVENT:
+            # Stored by the sweep workflow's call: run under the worker's lease, so a crash mid-pass is
+            # finished by whichever process takes the lease up next.
+            ctx = Context.make(self.github, self.policy, self.store, self.me, self.now(), self.public_url,
+                               self.mailer)
+            await sweep_job.run(ctx, self.apply, delivery.delivery_id)
             return
         payload = parse_payload(delivery.event, json.loads(delivery.payload))
         if isinstance(payload, MembershipEvent | TeamEvent):

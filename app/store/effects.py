@@ -18,11 +18,12 @@ from .schema import effects
 
 
 class EffectStore(StoreBase):
-    def claim_effect(self, key: str) -> bool:
-        """True if this caller now holds the effect; False if someone holds or completed it."""
+    def claim_effect(self, key: str, now: datetime | None = None) -> bool:
+        """True if this caller now holds the effect; False if someone holds or completed it. `now` is the
+        caller's clock, the one it later judges the claim's age by (reclaim_stale_effect)."""
         stmt = (
             self._insert(effects)
-            .values(effect_key=key, status="claimed", claimed_at=datetime.now(UTC))
+            .values(effect_key=key, status="claimed", claimed_at=now or datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=[effects.c.effect_key])
             .returning(effects.c.effect_key)
         )

@@ -54,6 +54,7 @@ class Caller:
     run_id: int
     environment: str | None
     actor: str | None
+    run_attempt: int = 1  # a re-run of the same run is a new attempt, with the same run id
 
 
 class _Keys(PyJWKClient):
@@ -143,5 +144,6 @@ def check(claims: dict, expect: Expect) -> Caller:
         run_id = int(claims["run_id"])
     except (TypeError, ValueError):
         raise NotAllowed("the token names no run") from None
+    attempt = str(claims.get("run_attempt") or "1")
     return Caller(claims["repository"], claims["workflow_ref"], claims["event_name"], run_id,
-                  claims.get("environment"), claims.get("actor"))
+                  claims.get("environment"), claims.get("actor"), int(attempt) if attempt.isdigit() else 1)

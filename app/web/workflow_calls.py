@@ -1,6 +1,7 @@
 """The calls Actions workflows make: each run proves itself with its OIDC token, then the service acts."""
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -17,10 +18,10 @@ from app.polls.opening import CannotOpen
 from app.sanctions import runs
 from app.sanctions.desk import Desk
 from app.sanctions.workflow import HELD, NOT_FOUND, OK, REFUSED, apply_command, show_markdown
+from app.service import sweep_job
 from app.service.context import Context
 from app.service.polling import SetupError, open_case_poll
 from app.service.reports import post_period_report
-from app.service.sweep import sweep
 from app.web import bounded
 from app.web.oidc import Expect, IssuerUnavailable, NotAllowed, NotAuthenticated, Verifier
 
@@ -49,6 +50,11 @@ class WorkflowCalls:
     context: Callable[[], Context]
     apply: Callable[..., Awaitable[object]]  # the router's apply: decide, carry out, save
     public_url: str
+    # How long the sweep call waits for its stored job before answering 202 (the job goes on regardless).
+    sweep_wait: float = 120.0
+    # Wakes the service's worker for a stored sweep job (the service sets it once its worker exists);
+    # without it the job waits for the worker's next idle wake.
+    wake: Callable[[], None] = lambda: None
 
     def expect(self, workflow: str, events: frozenset[str] = DISPATCH, environment: str | None = None) -> Expect:
         places = self.policy.roles.places
@@ -91,8 +97,20 @@ class WorkflowCalls:
         return await self.verifier.verify(token.strip(), expect)
 
     async def sweep(self, request: Request) -> Response:
+        """Store the pass as a job for the worker, then wait for it: the answer is its counts, or 202 if
+        it takes longer. The job is the worker's, under its lease, so a crash does not lose it."""
         caller = await self._caller(request, self.expect("sweep.yml", SWEEP_EVENTS))
-        counts = await sweep(self.context(), self.apply)
+        ctx = self.context()
+        job = sweep_job.queue(ctx.store, caller.run_id, caller.run_attempt, ctx.now)
+        self.wake()
+        waited = 0.0
+        while (status := ctx.store.get_status(job)) not in ("done", "failed") and waited < self.sweep_wait:
+            await asyncio.sleep(0.1)
+            waited += 0.1
+        counts = sweep_job.counts(ctx.store, job)
+        if status == "failed" or counts is None:
+            log.info("sweep run=%s job=%s status=%s", caller.run_id, job, status)
+            return JSONResponse({"job": job, "status": status}, status_code=202)
         log.info("sweep run=%s %s", caller.run_id, " ".join(f"{k}={v}" for k, v in counts.items()))
         return JSONResponse(counts)
 

@@ -207,5 +207,6 @@ async def build_world(policy: Policy, store, now: Callable[[], datetime] | None 
     calls = workflow_calls(policy, store, github, router, now, public_url, options.transport)
     service_app = create_service(secret=webhook_secret, store=store, handle=router,
                                  routes=[*calls.routes(), *extra_routes], now=now)
+    calls.wake = service_app.state.worker.kick
     holder["service"] = service_app
     return LocalWorld(policy, store, state, sandbox_app, service_app, github, router, now, options, webhook_secret)
