@@ -54,8 +54,8 @@ def test_a_plain_comment_costs_no_request_and_a_second_command_no_team_read(stor
     assert plain == []
     assert len(team_reads(first)) == 2  # the voters' and the SC's teams, once
     assert team_reads(second) == []  # from the store's cache
-    # A note's minimum: read the case's state, react to the command, write the state back.
-    assert [method for method, _ in second] == ["GET", "POST", "PATCH"]
+    # A note's minimum: read the case's state, write the new state, then react to the command.
+    assert [method for method, _ in second] == ["GET", "PATCH", "POST"]
 
 
 def test_someone_removed_from_a_team_loses_the_role_at_once(store):

@@ -29,7 +29,7 @@ from app.github.port import GitHubPort, RunReview
 from app.notices.mailer import Mailer
 from app.render import render
 from app.sanctions import decision_issue, reviews, runs
-from app.service import casefile, caseindex, intake, submissions, sweep_job, venues
+from app.service import casefile, caseindex, intake, outbox, submissions, sweep_job, venues
 from app.service.budget import help_allowed
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
@@ -187,11 +187,13 @@ class Router:
         await self.apply(ctx, file, event)
 
     async def apply(self, ctx: Context, file: CaseFile, event: Event) -> CaseFile:
-        """Decide, carry out the effects, then save the new state.
+        """Decide, record the effects in the outbox, save the new state, then carry the effects out.
 
-        If an effect fails, nothing is saved: the retry decides again from the same state, gets the same
-        effect keys, skips those already done and finishes the rest. Once saved, the event id is in the
-        state, so a later redelivery changes nothing."""
+        The state is saved before anything on GitHub that follows from it, so whoever answers a post or
+        reviews a dispatched run finds the case already saying so. Effects left by a crash or a failed call
+        are finished first, on the next look at the case (its next event, a redelivery, the sweep); if the
+        save itself fails, the retry decides again from the same state and replaces the outbox entry."""
+        await outbox.carry_out(ctx, file)
         if event.id in file.case.applied:
             return file
         try:
@@ -218,9 +220,10 @@ class Router:
         if not outcome.effects and outcome.case == file.case:
             return file  # a clock tick with nothing due: nothing to write
         new_case = outcome.case.mark_applied(event.id)
-        await ctx.executor.run(CaseFile(file.repo, file.number, new_case, file.state_comment_id), outcome.effects)
+        outbox.put(ctx.store, file, event.id, outcome.effects, ctx.now)
         saved = await casefile.save(ctx.github, ctx.store, file, new_case)
         caseindex.record(ctx.store, saved, ctx.now)
+        await outbox.carry_out(ctx, saved)
         await finish_close(ctx.github, saved)
         return saved
 

@@ -180,6 +180,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX rate_spends_window ON rate_spends (bucket, spent_at)",
     )),
+    Migration(9, "the case outbox: a decision's effects, kept until carried out", (
+        # Written before the case's new state is saved on GitHub, removed once every effect is done: a
+        # crash or a failed call in between leaves the row, and the next look at the case finishes it.
+        """CREATE TABLE case_outbox (
+            entry TEXT PRIMARY KEY,
+            case_key TEXT NOT NULL,
+            effects TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            created_at {ts} NOT NULL
+        )""",
+        "CREATE INDEX case_outbox_case ON case_outbox (case_key, created_at)",
+    )),
 )
 
 _DIALECT_WORDS = {

@@ -12,15 +12,16 @@ from .keys import KeyStore
 from .ledger import LedgerStore
 from .migrations import migrate
 from .notices import NoticeStore
+from .outbox import OutboxStore
 from .polls import PollStore
 from .rates import RateStore
 from .role_cache import RoleCacheStore
 
 
 class Store(DeliveryStore, EffectStore, PollStore, BallotStore, KeyStore, LedgerStore, NoticeStore, ForgetStore,
-            CaseIndexStore, RoleCacheStore, RateStore):
+            CaseIndexStore, RoleCacheStore, RateStore, OutboxStore):
     """Deliveries, effects, polls, ballots, poll keys, sanctions, notices, forgetting, the case index, cached
-    role members and shared rate budgets; each in its own module."""
+    role members, shared rate budgets and the case outbox; each in its own module."""
 
 
 def open_store(url: str) -> Store:

@@ -1,0 +1,140 @@
+"""The case outbox: a decision's new state is saved before anything on GitHub that follows from it; its
+effects are recorded first and carried out after, on the next look at the case if they were cut short."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from test_sanctions_support import CASES, Clock, comments, open_case, run, state_of, world_for
+
+from app.core import effect_codec
+from app.core import effects as fx
+from app.core.case import Decision
+from app.core.stages import Stage
+from app.service import outbox
+from app.service.executor import Executor
+
+
+def test_effects_read_back_exactly_as_decided():
+    at = datetime(2026, 3, 2, 11, 35, tzinfo=UTC)
+    effects = (
+        fx.SetStage("k0", Stage.MEDIATION),
+        fx.Post("k1", "case", "thread-locked.md.j2", {"thread": "o/r#1", "until": at, "for": timedelta(hours=25),
+                                                      "options": ["a", "b"], "pair": ("x", 2), "none": None,
+                                                      "nested": {"n": 1.5, "ok": True}}, True),
+        fx.Dispatch("k2", "sc-approval.yml", {"decision": "C-2026-001-d1"}, "decisions"),
+        fx.Assign("k3", ("mediator-1", "mediator-2")),
+        fx.React("k4", 123456789012, "eyes"),
+    )
+    back = effect_codec.loads(effect_codec.dumps(effects))
+    assert back == effects
+    assert type(back[0].stage) is Stage and type(back[1].context["pair"]) is tuple
+    assert back[1].context["until"].tzinfo is not None and back[1].context["for"] == timedelta(hours=25)
+
+
+def test_a_core_model_in_a_post_reads_back_as_the_model():
+    decision = Decision(id="C-2026-001-d1", action="ban", subject="participant-1", duration=timedelta(days=7),
+                        requested_at=datetime(2026, 3, 2, tzinfo=UTC), totals={"ban": 3})
+    effects = (fx.Post("k", "case", "t.md.j2", {"decision": decision, "decisions": [decision]}),)
+    back = effect_codec.loads(effect_codec.dumps(effects))
+    assert back == effects and isinstance(back[0].context["decision"], Decision)
+
+
+def test_what_cannot_come_back_unchanged_is_refused_before_anything_is_stored():
+    with pytest.raises(effect_codec.NotStorable):
+        effect_codec.dumps((fx.Post("k", "case", "t.md.j2", {"who": frozenset({"a"})}),))
+    with pytest.raises(effect_codec.NotStorable):
+        effect_codec.dumps((fx.Post("k", "case", "t.md.j2", {"obj": object()}),))
+    # Stored text names only the core's own classes: anything else is refused, never imported.
+    for forged in ('[{"$model":"os:system","data":{}}]', '[{"$enum":"subprocess:Popen","value":1}]',
+                   '[{"$effect":"Path","fields":{}}]', '[{"$eval":"1"}]'):
+        with pytest.raises(effect_codec.NotStorable):
+            effect_codec.loads(forged)
+
+
+def test_the_state_is_saved_before_the_posts_that_follow_from_it(store):
+    clock = Clock()
+
+    async def story():
+        world = await world_for(store, clock)
+        number = await open_case(world)
+        before = len(comments(world, number))
+        await world.as_user("mediator-1").create_comment(CASES, number, "/conduct assign @mediator-1", key="assign")
+        # From here every new comment on the case fails for now (GitHub is down for writes there).
+        world.state.inject("POST", rf"^/repos/{CASES}/issues/{number}/comments$", 502, times=1000)
+        await world.settle()
+        during = (await state_of(world, number)).mediators, len(comments(world, number)) - before, \
+            len(store.pending_outbox(f"{CASES}#{number}"))
+        world.state.faults.clear()
+        clock.advance(timedelta(hours=1))
+        await world.settle()
+        return world, number, before, during
+
+    world, number, before, during = run(story())
+    mediators, posted, pending = during
+    # The mediator's command is in the saved state while its posts wait in the outbox.
+    assert "mediator-1" in mediators and pending == 1
+    assert posted == 1  # only the mediator's own comment got through
+    after = comments(world, number)[before:]
+    assert len(after) > 1 and len(after) == len(set(after))  # each post once, none twice
+    assert store.pending_outbox(f"{CASES}#{number}") == []
+
+
+def test_effects_cut_short_are_finished_by_the_next_event_on_the_case_first(store, monkeypatch):
+    clock = Clock()
+
+    async def story():
+        world = await world_for(store, clock)
+        number = await open_case(world)
+        real = Executor.run
+        died = []
+
+        async def dies_once(self, file, effects):
+            if not died and any(isinstance(e, fx.React) for e in effects):
+                died.append(True)
+                raise RuntimeError("the process died after saving the state")
+            return await real(self, file, effects)
+
+        monkeypatch.setattr(Executor, "run", dies_once)
+        mediator = world.as_user("mediator-1")
+        await mediator.create_comment(CASES, number, "/conduct note first", key="first")
+        # Its delivery waits for its backoff (the clock stands still): nothing retries it before the next event.
+        await world.settle()
+        left = len(store.pending_outbox(f"{CASES}#{number}"))
+        await mediator.create_comment(CASES, number, "/conduct note second", key="second")
+        await world.settle()
+        return world, number, left
+
+    world, number, left = run(story())
+    assert left == 1
+    assert store.pending_outbox(f"{CASES}#{number}") == []
+    case = run(state_of(world, number))
+    notes = [e.detail for e in case.history if e.kind == "note"]
+    assert notes == ["first", "second"]
+
+
+def test_a_step_github_keeps_refusing_is_given_up_and_said_on_the_case(store):
+    clock = Clock()
+
+    async def story():
+        world = await world_for(store, clock)
+        number = await open_case(world)
+        await world.as_user("mediator-1").create_comment(CASES, number, "/conduct note one", key="one")
+        # Reactions on the case's comments are refused (422) every time.
+        world.state.inject("POST", rf"^/repos/{CASES}/issues/comments/\d+/reactions$", 422, times=1000)
+        for _ in range(outbox.GIVE_UP_AFTER + 1):
+            await world.settle()
+            clock.advance(timedelta(hours=2))
+        await world.as_user("mediator-1").create_comment(CASES, number, "/conduct note two", key="two")
+        await world.settle()
+        return world, number
+
+    world, number = run(story())
+    bodies = comments(world, number)
+    gave_up = [b for b in bodies if "gave up on" in b]
+    assert len(gave_up) == 1 and "`React`" in gave_up[0] and "Invalid" in gave_up[0]
+    case = run(state_of(world, number))
+    assert [e.detail for e in case.history if e.kind == "note"] == ["one", "two"]
+    # Only the second note's reaction still waits for its own tries; the first one's was given up.
+    (left,) = store.pending_outbox(f"{CASES}#{number}")
+    assert left.failures < outbox.GIVE_UP_AFTER and left.event_id not in gave_up[0]
