@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from app.core.stages import Stage
 from app.core.summary import Summary
@@ -92,9 +92,25 @@ class Case(Frozen):
     # Set when the case's retention ended and it was forgotten: only code, dates and `outcome` remain.
     forgotten_at: datetime | None = None
     outcome: str | None = None
+    # How many of the oldest audit-only entries of each kind were folded out of `history` to keep the state
+    # under GitHub's comment limit (app/core/history_bound.py). Left out of the state while empty, so a case
+    # that never needed folding is written exactly as before.
+    folded: dict[str, int] = {}
+
+    @model_serializer(mode="wrap")
+    def _without_empty_folded(self, handler):
+        data = handler(self)
+        if not self.folded:
+            data.pop("folded", None)
+        return data
 
     def with_entry(self, entry: Entry, **changes) -> Case:
         return self.model_copy(update={**changes, "history": (*self.history, entry)})
+
+    @property
+    def entries_made(self) -> int:
+        """How many entries the history has ever had: it only grows, folded or not (tick keys count on it)."""
+        return len(self.history) + sum(self.folded.values())
 
     def mark_applied(self, event_id: str, keep: int = 100) -> Case:
         return self.model_copy(update={"applied": (*self.applied, event_id)[-keep:]})

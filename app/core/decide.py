@@ -25,6 +25,7 @@ from app.core.events import (
     SCReviewed,
     Tick,
 )
+from app.core.history_bound import CEILING, bound, ends, over_ceiling
 from app.core.policy import NO_ACTION, Policy
 from app.core.stages import IllegalStep, Stage, mediator_trigger_to, step
 from app.core.summary import SummaryRefused, parse_summary
@@ -86,14 +87,15 @@ def open_case(code: str, event: HelpRequested, policy: Policy, now: datetime) ->
              thread=event.thread, due=due, about=list(event.about))
     out.post("reporter", "acknowledge.md.j2", code=code, due=due, channel=event.channel)
     out.tell(event.reporter, "acknowledged")
-    return Outcome(case, tuple(out.items))
+    return Outcome(bound(case), tuple(out.items))
 
 
 def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
     """Apply one event to a case. Illegal steps raise IllegalStep and change nothing."""
     # A tick's effects are keyed by the state they were decided from (saved after they are done) and by
-    # what they are, so every tick until the save gives the same keys.
-    out = (_Builder(case.code, f"tick.{len(case.history)}", by_content=True) if isinstance(event, Tick)
+    # what they are, so every tick until the save gives the same keys. The count of entries ever made, not
+    # the history's length: folding old entries away must never bring an earlier state's key back.
+    out = (_Builder(case.code, f"tick.{case.entries_made}", by_content=True) if isinstance(event, Tick)
            else _Builder(case.code, event.id))
     if case.forgotten_at is not None:
         # A forgotten case is a tombstone: nothing happens to it any more, and nothing can be asked of it.
@@ -119,7 +121,8 @@ def decide(case: Case, event: Event, policy: Policy, now: datetime) -> Outcome:
         case = _tick(case, policy, now, out)
     else:
         raise TypeError(f"not an event for an existing case: {type(event).__name__}")
-    return Outcome(case, tuple(out.items))
+    # Every outcome is bounded here, in one place, so no path can save a state GitHub would refuse.
+    return Outcome(bound(case), tuple(out.items))
 
 
 def _move(case: Case, trigger: str, role: str, now: datetime, actor: str, detail: str = "", **changes) -> Case:
@@ -175,7 +178,19 @@ def _command(case: Case, command: Command, actor: Actor, policy: Policy, now: da
     handler = _HANDLERS.get(command.verb)
     if handler is None:
         raise Refused(f"`/conduct {command.verb}` is not used on a private case")
-    return handler(case, command, actor, policy, now, out)
+    made = len(out.items)
+    after = handler(case, command, actor, policy, now, out)
+    if command.verb not in _ALWAYS and not ends(case, after) and over_ceiling(bound(after)):
+        # What is left in the state after folding is what decisions rest on: past the ceiling a mediator
+        # can still end the case, and the SC still review what is in flight, but nothing more is added.
+        del out.items[made:]
+        raise Refused(f"{case.code}'s state is full (over {CEILING:,} characters even with its old notes "
+                      "summarised); the case can still be resolved or closed, and a new case opened")
+    return after
+
+
+# Commands never refused for the state's size: they add at most an entry per decision or person in flight.
+_ALWAYS = frozenset({"commands", "sc", "recuse"})
 
 
 def _cmd_commands(case, command, actor, policy, now, out):

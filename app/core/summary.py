@@ -22,6 +22,9 @@ PART_TITLES = {
 }
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# The summary is kept in the case's state (and shown to voters and the SC), which must stay well under
+# GitHub's comment limit: its three written parts together are at most this long.
+SUMMARY_MAX = 10_000
 _POINT = re.compile(r"^\s*[-*+]\s+`?([a-z0-9-]+)`?\s*(?::\s*(.*))?$")
 
 
@@ -118,6 +121,10 @@ def parse_summary(text: str, policy: Policy) -> Summary:
     points = _action_points(parts.get("action_points", ""), policy, reasons) if parts.get("action_points") else ()
     if parts.get("action_points") and not points and not reasons:
         reasons.append("the action points name no action")
+    written = sum(len(parts.get(part, "")) for part in ("what_happened", "course", "why_unresolved"))
+    if written > SUMMARY_MAX:
+        reasons.append(f"the summary is {written:,} characters; at most {SUMMARY_MAX:,} are kept with the case, "
+                       "so shorten it (the full account can stay in the case's comments)")
     if reasons:
         raise SummaryRefused(reasons)
     return Summary(parts["what_happened"], parts["course"], parts["why_unresolved"], points)

@@ -183,13 +183,14 @@ class Script:
             from app.core.state_block import decode
 
             case = decode(text)
-            start = self.timeline.seen_entries.get(case.code, 0)
-            for entry in case.history[start:]:
+            # Counted by entries ever made, not by position: folding takes old entries out of the history.
+            new = case.entries_made - self.timeline.seen_entries.get(case.code, 0)
+            for entry in case.history[len(case.history) - min(new, len(case.history)):]:
                 if entry.target is not None:
                     self.timeline.emit({"type": "stage", "case": case.code, "at": entry.at.isoformat(),
                                         "from": entry.source.value if entry.source else "new",
                                         "to": entry.target.value, "by": entry.actor, "trigger": entry.kind})
-            self.timeline.seen_entries[case.code] = len(case.history)
+            self.timeline.seen_entries[case.code] = case.entries_made
 
     def case_number(self, code: str) -> int:
         """The case's issue number, as the service recorded it (a public request moved in takes one too)."""

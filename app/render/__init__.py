@@ -7,6 +7,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from app.core.durations import format_duration, spoken_duration
+from app.core.history_bound import SHOWN
 from app.core.neutralise import inert_markers, neutralise_inline
 
 CHANNEL_NAMES = {"form": "private form", "issue": "public issue form", "signal": "in-thread signal",
@@ -47,6 +48,7 @@ def environment() -> Environment:
     env.filters["cell"] = table_cell
     env.filters["spoken"] = spoken_duration
     env.globals["channel_names"] = CHANNEL_NAMES
+    env.globals["state_rows"] = SHOWN  # the audit rows a state comment lists (the rest are counted)
     return env
 
 
