@@ -147,6 +147,7 @@ def _comment(case: Case, event: Commented, policy: Policy, now: datetime, out: _
                         f"{len(found) - MAX_COMMANDS} more were ignored")
         found = found[:MAX_COMMANDS]
     reacted = False
+    said = len(out.items)
     for item in found:
         if isinstance(item, Problem):
             out.post("case", "command-refused.md.j2", actor=event.actor.login, verb=item.verb, reason=item.reason)
@@ -159,7 +160,18 @@ def _comment(case: Case, event: Commented, policy: Policy, now: datetime, out: _
             if event.comment_id is not None and item.verb not in ("commands", "summary") and not reacted:
                 out.add(fx.React, comment_id=event.comment_id, content="+1")  # one reaction per comment
                 reacted = True
+    if event.decision is not None:
+        # The SC cannot read the case: what the desk answers about their comment is said on the decision's
+        # issue too (refusals and the SC's own outcomes only; nothing of the case's text).
+        for item in out.items[said:]:
+            if isinstance(item, fx.Post) and item.where == "case" and item.template in _TOLD_TO_SC:
+                out.post("decision", item.template, **{**item.context, "decision": event.decision})
     return case
+
+
+# What a comment on a decision's issue is answered with there as well as on the case.
+_TOLD_TO_SC = frozenset({"command-refused.md.j2", "sc-approval-counted.md.j2", "sc-approved.md.j2",
+                         "sc-rejected.md.j2"})
 
 
 def _authorise(case: Case, command: Command, actor: Actor) -> None:

@@ -9,8 +9,9 @@ from app.core.stages import Stage
 # Where a post goes. "case": the private case issue; "reporter": back to whoever asked for help, by the
 # channel they used (party inbox, redacted public issue, or the thread); "party": the inbox of the party
 # named in the context's "login"; "thread": the public thread a case links (de-escalation notes only);
-# "discussion": the core developers' poll discussion.
-PLACES = ("case", "reporter", "party", "thread", "discussion")
+# "discussion": the core developers' poll discussion; "decision": the issue of the decision named in the
+# context's "decision", in the decisions place, where the SC reads and writes.
+PLACES = ("case", "reporter", "party", "thread", "discussion", "decision")
 
 
 @dataclass(frozen=True)

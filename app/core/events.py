@@ -43,6 +43,9 @@ class Commented:
     body: str
     comment_id: int | None = None
     previous_body: str | None = None
+    # Set when the comment was written on a decision's issue in the decisions place (by the SC, who cannot
+    # read the case): what the desk answers is said there too.
+    decision: str | None = None
 
 
 @dataclass(frozen=True)

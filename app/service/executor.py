@@ -101,7 +101,10 @@ class Executor:
         by their own ledger (sanctions)."""
         if isinstance(effect, fx.Dispatch):
             return await self._dispatched(file, effect, tried_at)
-        if isinstance(effect, fx.MessageParty) or (isinstance(effect, fx.Post) and effect.where != "thread"):
+        if isinstance(effect, fx.Post) and effect.where == "decision":
+            where = self._decision_issue(effect)
+            found = await self.github.find_comment(*where, effect.key) if where else None
+        elif isinstance(effect, fx.MessageParty) or (isinstance(effect, fx.Post) and effect.where != "thread"):
             found = await self.github.find_comment(file.repo, file.number, effect.key)
         elif isinstance(effect, fx.Post) and thread_of(file.case.thread or ""):
             repo, number = thread_of(file.case.thread or "")
@@ -123,6 +126,10 @@ class Executor:
                     runs.record(self.store, effect.inputs["decision"], run.id)
                 return f"run:{run.id}"
         return None
+
+    def _decision_issue(self, effect: fx.Post) -> tuple[str, int] | None:
+        number = self.store.effect_result(f"decision-issue:{effect.context.get('decision')}")
+        return (self.roles.policy.roles.places.decisions, int(number)) if number else None
 
     def _workflow_repo(self, file: CaseFile, effect: fx.Dispatch) -> str:
         return self.roles.policy.roles.places.decisions if effect.place == "decisions" else file.repo
@@ -215,6 +222,12 @@ class Executor:
             login = file.case.reporter or "" if effect.where == "reporter" else effect.context["login"]
             inbox = f"{MESSAGE_MARKER.format(login=login)}\n**Message to `{login}`**\n\n{body}"
             comment = await self.github.create_comment(file.repo, file.number, inbox, key=effect.key)
+            return str(comment.id)
+        if effect.where == "decision":
+            where = self._decision_issue(effect)
+            if where is None:
+                return "no-decision-issue"  # a decision the SC never had an issue for has nobody to tell
+            comment = await self.github.create_comment(*where, body, key=effect.key)
             return str(comment.id)
         if effect.where == "thread":
             target = thread_of(file.case.thread or "")

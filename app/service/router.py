@@ -149,7 +149,8 @@ class Router:
             log.info("decision comment for a decision not waiting issue=%s", payload.issue.number)
             return
         actor = await ctx.roles.actor(payload.comment.user.login)
-        await self.apply(ctx, file, Commented(delivery_id, actor, payload.comment.body or "", None))
+        await self.apply(ctx, file, Commented(delivery_id, actor, payload.comment.body or "", None,
+                                              decision=decision))
 
     async def _guard_state(self, ctx: Context, delivery_id: str, payload: IssueCommentEvent) -> None:
         """The state comment is the app's alone. People with write access can edit or delete any comment
