@@ -75,3 +75,31 @@ def test_a_rate_limited_github_never_reaches_the_reporter_and_a_resubmission_ope
               if "conduct-desk:state" in c.body]
     assert len(states) == 1 and states[0].reporter == "reporter-3"
     assert "They wrote @participant-3" in case.body
+
+
+def test_the_reporter_s_inbox_says_received_while_github_is_down_and_stays_shut_to_anyone_else(store):
+    clock = Clock()
+
+    async def story():
+        world = await setup(store, clock)
+        reporter = await browser_for(world, "reporter-3")
+        other = await browser_for(world, "participant-2")
+        world.state.inject("POST", rf"^/repos/{CASES}/issues$", 502, times=1000)
+        answer = await submit(reporter)
+        await world.settle()
+        code = re.search(r"<strong>(C-\d{4}-\d{3})</strong>", answer.text).group(1)
+        waiting = await reporter.get(f"/inbox/{code}")
+        stranger = await other.get(f"/inbox/{code}")
+        unknown = await other.get("/inbox/C-2026-999")
+        world.state.faults.clear()
+        clock.now += timedelta(hours=1)
+        await world.settle()
+        opened = await reporter.get(f"/inbox/{code}")
+        return waiting, stranger, unknown, opened
+
+    waiting, stranger, unknown, opened = asyncio.run(story())
+    assert waiting.status_code == 200 and "Your report is received" in waiting.text
+    # Anyone else gets the same answer as for a code nobody has: the page does not confirm the case exists.
+    assert stranger.status_code == unknown.status_code == 404
+    assert "received" not in stranger.text
+    assert opened.status_code == 200 and "Your report is received" not in opened.text

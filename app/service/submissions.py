@@ -7,6 +7,7 @@ is stored once and opens one case."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from app.service.intake import allocate_code
 from app.service.once import remember
 
 EVENT = "conduct_form"  # never a GitHub event name, and the webhook endpoint accepts only those
+_CODE = re.compile(r"^C-(\d{4})-(\d{3,6})$")
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,20 @@ def submit(store, policy: Policy, key: str, reporter: str, report: str, about: t
     code = allocate_code(store, source, now.year)
     # The first submission's time is the case's: a resubmission must not move the promised answer.
     at = datetime.fromisoformat(remember(store, f"submitted:{source}", now.isoformat()))
+    remember(store, f"submitted-by:{source}", reporter.lower())
     payload = json.dumps({"source": source, "reporter": reporter, "report": report, "about": list(about),
                           "thread": thread, "at": at.isoformat()}).encode()
     new = store.record_delivery(source, EVENT, payload, at)
     due = open_case(code, HelpRequested(source, "form", reporter, thread, about), policy, at).case.acknowledge_by
     return Receipt(code, due, new)
+
+
+def submitted_by(store, code: str) -> str | None:
+    """Who sent the private form that reserved `code` (lower case), or None if no form did: the inbox
+    greets them before the worker has opened the case, and nobody else."""
+    match = _CODE.match(code)
+    source = store.effect_result(f"case-number:{match.group(1)}:{int(match.group(2))}") if match else None
+    return store.effect_result(f"submitted-by:{source}") if source and source.startswith("form:") else None
 
 
 def read(payload: bytes) -> dict:

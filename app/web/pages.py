@@ -142,6 +142,12 @@ class Pages:
         code = request.path_params["code"]
         ctx = self.context()
         number = ctx.store.effect_result(f"case-issue:{code}")
+        if number is None and submissions.submitted_by(ctx.store, code) == login.lower():
+            # The reporter's own form, stored but not yet filed (GitHub slow or down): say so, not "no inbox".
+            return _page(f"Inbox {code}", (
+                f"<h1>Messages about {html.escape(code)}</h1><p role=\"status\">Your report is received and "
+                "kept safe; the desk is filing it for the mediators now. Your messages with them will be here: "
+                "please look again in a few minutes.</p>"))
         file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, int(number), ctx.me) if number else None
         # The same answer for "no such case" and "not yours": the page must not confirm a case exists.
         if file is None or login.lower() not in {p.lower() for p in (*file.case.parties, file.case.subject or "")}:
