@@ -96,6 +96,12 @@ def decision_issue(world) -> int:
     return max(world.state.repo(DECISIONS).issues)
 
 
+def decision_answers(world) -> list[str]:
+    """What the desk wrote on the newest decision's issue (the SC's answers), oldest first."""
+    repo = world.state.repo(DECISIONS)
+    return [c.body for c in world.state.comments_of(repo, decision_issue(world)) if c.user == world.router.me.bot_login]
+
+
 async def sc_says(world, login: str, text: str, key: str) -> None:
     """An SC member comments on the decision's issue (the SC has no access to the case)."""
     await world.as_user(login).create_comment(DECISIONS, decision_issue(world), text, key=key)

@@ -2,13 +2,7 @@
 refusal, an approval counted, the decision approved) is said on that issue too, and nothing of the case."""
 from __future__ import annotations
 
-from test_sanctions_support import DECISIONS, Clock, decide, decision_issue, open_case, run, sc_says, world_for
-
-
-def told(world) -> list[str]:
-    issue = world.state.repo(DECISIONS).issues[decision_issue(world)]
-    return [c.body for c in world.state.comments_of(world.state.repo(DECISIONS), issue.number)
-            if c.user == world.router.me.bot_login]
+from test_sanctions_support import Clock, decide, decision_answers, open_case, run, sc_says, world_for
 
 
 def test_each_sc_comment_on_a_decision_is_answered_where_it_was_written(store):
@@ -20,11 +14,11 @@ def test_each_sc_comment_on_a_decision_is_answered_where_it_was_written(store):
         await decide(world, clock, number, "temporary-ban")
         steps = []
         await sc_says(world, "sc-1", "/conduct sc approve", "a1")
-        steps.append(told(world))
+        steps.append(decision_answers(world))
         await sc_says(world, "sc-1", "/conduct sc approve", "a2")  # the same member again
-        steps.append(told(world))
+        steps.append(decision_answers(world))
         await sc_says(world, "sc-2", "/conduct sc approve", "a3")
-        steps.append(told(world))
+        steps.append(decision_answers(world))
         return world, steps
 
     world, (first, again, approved) = run(story())

@@ -95,8 +95,9 @@ VERBS: Mapping[str, Verb] = MappingProxyType({v.name: v for v in (
           "Post a summarise-the-views nudge in the public thread."),
     _verb("agree-to-disagree", {MEDIATOR, VOTER}, "/conduct agree-to-disagree [@login ...]",
           "Post an agree-to-disagree nudge in the public thread."),
-    _verb("sc", {SC}, "/conduct sc approve [shorten DURATION] [COMMENT] or /conduct sc reject REASON",
-          "Approve or reject the outcome as the Steering Council."),
+    _verb("sc", {SC}, "/conduct sc approve [shorten DURATION] [COMMENT], /conduct sc reject REASON, "
+          "or /conduct sc lift [NOTE]",
+          "Approve or reject the outcome as the Steering Council; at a ban's review, lift it."),
 )})
 
 
@@ -323,9 +324,12 @@ def _check_sc(text: str, body: str) -> tuple[tuple[str, ...], str]:
             raise _Bad("`/conduct sc reject` needs the reason the mediators will read, "
                        "for example `/conduct sc reject the summary does not say which policy applies`.")
         return ("reject", *words[1:]), ""
-    shown = f"; {_show(words[0])} is neither" if words else ""
-    raise _Bad(f"`/conduct sc` is followed by `approve` or `reject`{shown}. For example "
-               "`/conduct sc approve`, `/conduct sc approve shorten 7d` or `/conduct sc reject REASON`.")
+    if sub == "lift":
+        return ("lift", *words[1:]), ""
+    shown = f"; {_show(words[0])} is none of them" if words else ""
+    raise _Bad(f"`/conduct sc` is followed by `approve`, `reject` or `lift`{shown}. For example "
+               "`/conduct sc approve`, `/conduct sc approve shorten 7d`, `/conduct sc reject REASON` or, at a "
+               "ban's review, `/conduct sc lift`.")
 
 
 _CHECKS: Mapping[str, Callable[[str, str], tuple[tuple[str, ...], str]]] = {

@@ -171,7 +171,7 @@ def _comment(case: Case, event: Commented, policy: Policy, now: datetime, out: _
 
 # What a comment on a decision's issue is answered with there as well as on the case.
 _TOLD_TO_SC = frozenset({"command-refused.md.j2", "sc-approval-counted.md.j2", "sc-approved.md.j2",
-                         "sc-rejected.md.j2"})
+                         "sc-rejected.md.j2", "sc-lift-counted.md.j2", "sc-lifted.md.j2"})
 
 
 def _authorise(case: Case, command: Command, actor: Actor) -> None:
@@ -409,6 +409,8 @@ def _cmd_report_note(case, command, actor, policy, now, out):
 
 def _cmd_sc(case, command, actor, policy, now, out):
     sub = command.args[0]
+    if sub == "lift":
+        return _sc_lift(case, command, actor, policy, now, out)
     decision = _pending(case)
     if sub == "reject":
         event = SCReviewed(id=out.prefix, actor=actor, decision=decision.id, approved=False,
@@ -621,14 +623,7 @@ def _tick(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
     case = _review_deadlines(case, policy, now, out)
     case = _unlock_due(case, now, out)
     case = _lift_due(case, policy, now, out)
-    if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
-        case = _move(case, "sanction-ended", SYSTEM, now, "system")
-        out.add(fx.SetStage, stage=case.stage)
-        # The person who asked for help hears that the case has ended; what was applied to whom is not
-        # theirs to be told (the transparency report gives the community the counts).
-        out.post("reporter", "case-ended.md.j2", code=case.code)
-        out.tell(case.reporter, "closed")
-    return case
+    return _end_if_finished(case, now, out)
 
 
 def _lift_due(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
@@ -642,13 +637,75 @@ def _lift_due(case: Case, policy: Policy, now: datetime, out: _Builder) -> Case:
             case = case.with_entry(Entry(at=now, actor="system", kind="review-opened", detail=decision.id))
             out.post("case", "review-due.md.j2", mention_mediators=True, decision=decision.id,
                      subject=decision.subject)
+            # The person hears that the review is open and how to reach the mediators: the path back
+            # begins at the review, not only when a sanction ends.
+            out.post("party", "review-to-party.md.j2", login=decision.subject, decision=decision.id,
+                     title=_title(policy, decision))
+            out.tell(decision.subject, "message")
+            # The SC decides whether it ends, where it reads: the decision's own issue.
+            out.post("decision", "review-due-sc.md.j2", decision=decision.id,
+                     needed=policy.process.approval.sc_quorum)
             continue
-        case = case.with_entry(Entry(at=now, actor="system", kind="lifted", detail=decision.id))
-        out.add(fx.LiftSanction, decision=decision.id)
-        out.post("party", "path-back.md.j2", login=decision.subject, decision=decision.id,
-                 title=policy.action(decision.action).title if policy.has_action(decision.action) else
-                 "temporary ban")
-        out.tell(decision.subject, "lifted")
+        case = _lifted(case, decision, policy, now, "system", out)
+    return case
+
+
+def _title(policy: Policy, decision: Decision) -> str:
+    return policy.action(decision.action).title if policy.has_action(decision.action) else "temporary ban"
+
+
+def _lifted(case: Case, decision: Decision, policy: Policy, now: datetime, actor: str, out: _Builder,
+            note: str = "") -> Case:
+    """The sanction lifted, on record, and the person given the path back."""
+    case = case.with_entry(Entry(at=now, actor=actor, kind="lifted", detail=decision.id))
+    out.add(fx.LiftSanction, decision=decision.id)
+    out.post("party", "path-back.md.j2", login=decision.subject, decision=decision.id,
+             title=_title(policy, decision), note=note, note_from="the Steering Council")
+    out.tell(decision.subject, "lifted")
+    return case
+
+
+def under_review(case: Case) -> tuple[Decision, ...]:
+    """Sanctions whose review date has come and that are not lifted: the SC decides whether they end."""
+    opened = {e.detail for e in case.history if e.kind == "review-opened"}
+    return tuple(d for d in case.decisions if d.id in opened and not _finished(case, d))
+
+
+def _sc_lift(case: Case, command: Command, actor: Actor, policy: Policy, now: datetime, out: _Builder) -> Case:
+    """An SC member's vote to lift a ban at its review: the approval rule's eligibility and quorum, as for
+    approving a sanction (nobody lifts their own case's ban; one member alone does not either)."""
+    reviewed = under_review(case)
+    if not reviewed:
+        raise Refused(f"no sanction on {case.code} is under review: one with an end date ends by itself, and "
+                      "a review opens on its date")
+    decision = reviewed[-1]
+    why = approval.refusal(case, decision, actor.login, actor.has(SC))
+    if why is not None:
+        raise Refused(f"{why}, so this vote to lift {decision.id} does not count")
+    earlier = [e.actor for e in case.history if e.kind == "sc-lift" and e.detail == decision.id]
+    if actor.login in earlier:
+        raise Refused(f"@{actor.login} has already voted to lift {decision.id}")
+    case = case.with_entry(Entry(at=now, actor=actor.login, kind="sc-lift", detail=decision.id))
+    voters = approval.counted(case, decision, (*earlier, actor.login))
+    quorum = policy.process.approval.sc_quorum
+    if not approval.quorum_met(voters, quorum):
+        out.post("case", "sc-lift-counted.md.j2", decision=decision.id, count=len(voters), needed=quorum)
+        return case
+    note = " ".join(command.args[1:])
+    case = _lifted(case, decision, policy, now, actor.login, out, note)
+    out.post("case", "sc-lifted.md.j2", decision=decision.id)
+    return _end_if_finished(case, now, out)
+
+
+def _end_if_finished(case: Case, now: datetime, out: _Builder) -> Case:
+    """Every approved sanction has ended: the case has done its work and closes (the reporter is told)."""
+    if case.stage is Stage.ACTION and all(_finished(case, d) for d in case.decisions if d.approved_at):
+        case = _move(case, "sanction-ended", SYSTEM, now, "system")
+        out.add(fx.SetStage, stage=case.stage)
+        # The person who asked for help hears that the case has ended; what was applied to whom is not
+        # theirs to be told (the transparency report gives the community the counts).
+        out.post("reporter", "case-ended.md.j2", code=case.code)
+        out.tell(case.reporter, "closed")
     return case
 
 

@@ -144,8 +144,11 @@ class Router:
             return
         number = await self.find_case(ctx, decision.rsplit("-d", 1)[0])
         file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me) if number else None
-        pending = file.case.pending_decisions if file else ()
-        if not pending or pending[-1].id != decision:
+        lifting = all(c.verb == "sc" and c.args[:1] == ("lift",) for c in commands)
+        # Approving or rejecting is for the decision the case waits on; lifting, for one of its sanctions.
+        # (A lift for a ban not under review yet goes on to the core, which refuses it where the SC reads.)
+        waiting = (file.case.decisions if lifting else file.case.pending_decisions) if file else ()
+        if not waiting or (not lifting and waiting[-1].id != decision) or decision not in {d.id for d in waiting}:
             log.info("decision comment for a decision not waiting issue=%s", payload.issue.number)
             return
         actor = await ctx.roles.actor(payload.comment.user.login)
