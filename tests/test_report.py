@@ -535,3 +535,23 @@ def test_the_reader_check_catches_a_report_without_complementary_suppression(pol
             figure["current"] = truth[figure["id"]]
     domains, rules = reader_model(data, cap=10)
     assert readable_values("current.received.issue", domains, rules) == {1}
+
+
+def test_a_reviewed_ban_lifted_by_the_sc_after_its_review_counts_as_kept_when_the_review_opened_on_time(policy):
+    from app.core.case import Case, Decision, Entry
+
+    review = at(date(2026, 3, 2))
+
+    def case(opened_after: timedelta) -> Case:
+        decision = Decision(id="C-2026-001-d1", action="long-ban", subject="participant-1",
+                            duration=timedelta(weeks=52), requested_at=review - timedelta(weeks=53),
+                            approved_at=review - timedelta(weeks=52), ends_at=review, reviewed_not_ended=True)
+        return Case(code="C-2026-001", channel="form", opened_at=review - timedelta(weeks=54),
+                    acknowledge_by=review - timedelta(weeks=53), decisions=(decision,), history=(
+                        Entry(at=review + opened_after, actor="system", kind="review-opened", detail=decision.id),
+                        Entry(at=review + timedelta(days=20), actor="sc-2", kind="lifted", detail=decision.id)))
+
+    kept = period_values([case(timedelta(minutes=10))], policy, MARCH, APRIL)
+    late = period_values([case(timedelta(days=3))], policy, MARCH, APRIL)
+    assert (kept["lifted"], kept["lifted.on-time"], kept["lifted.late"]) == (1, 1, 0)
+    assert (late["lifted"], late["lifted.on-time"], late["lifted.late"]) == (1, 0, 1)

@@ -142,7 +142,13 @@ def standing(case: Case, end: datetime) -> str:
 def _lifted_on_time(case: Case, entry: Entry) -> bool:
     decision = case.decision(entry.detail)
     # An unknown end can never be shown as kept: count it as late rather than overstate.
-    return decision is not None and decision.ends_at is not None and entry.at <= decision.ends_at + SWEEP_GRACE
+    if decision is None or decision.ends_at is None:
+        return False
+    if decision.reviewed_not_ended:
+        # Its date promised a review, not an end: kept if the review opened on time, whenever the SC lifted.
+        opened = next((e.at for e in case.history if e.kind == "review-opened" and e.detail == decision.id), None)
+        return opened is not None and opened <= decision.ends_at + SWEEP_GRACE
+    return entry.at <= decision.ends_at + SWEEP_GRACE
 
 
 def period_values(cases: Sequence[Case], policy: Policy, start: date, end: date) -> dict[str, int]:
