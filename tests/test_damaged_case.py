@@ -10,6 +10,7 @@ import record_cassettes as rc
 from test_pages import browser_for as signed_in
 from test_pages import csrf, file_report
 from test_pages import setup as pages_world
+from test_sanctions_support import case_issues
 
 from app.entry import cli
 from app.service import casefile
@@ -45,7 +46,7 @@ def test_the_sweep_and_the_report_run_through_the_cli_beside_a_damaged_case(stor
         return world
 
     world = asyncio.run(opened())
-    damaged, healthy = sorted(n for n, i in world.state.repo(CASES).issues.items() if i.title.startswith("C-"))
+    damaged, healthy = sorted(case_issues(world))
     damage(world, damaged)
     private_key, public_key = app_key()
     world.state.apps[APP_ID].public_key_pem = public_key

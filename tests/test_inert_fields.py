@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_neutralise import autolinks_outside_code, gfm, read
 from test_pages import CASES, POLICY, browser_for, csrf, file_report, setup
+from test_sanctions_support import case_issues
 
 from app.core.neutralise import inert_markers
 from app.render import table_cell
@@ -75,7 +76,7 @@ def test_a_pipe_in_a_public_forms_link_stays_in_its_table_cell(store):
         body = f"### I need help\n\n- [X] please contact me\n\n### Link\n\nhttps://x.example/a|{HOSTILE.split()[0]}"
         await world.as_user("reporter-1").create_issue(INTAKE, "Help request", body, [], key="f")
         await world.settle()
-        (case,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+        (case,) = list(case_issues(world).values())
         return case
 
     case = asyncio.run(story())

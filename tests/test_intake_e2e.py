@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from test_sanctions_support import case_issues
+
 from app.github.errors import NotFound
 from app.wiring.local import build_world
 from app.wiring.policy_files import load_policy
@@ -19,7 +21,7 @@ def run(coro):
 
 def cases(world):
     """The case issues (a public request transferred in beside its case is not one)."""
-    return [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+    return list(case_issues(world).values())
 
 
 def comments(world, repo, number):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_sanctions_support import case_issues
 
 from app.core.state_block import decode
 from app.store import open_store
@@ -110,7 +111,7 @@ def test_every_call_of_the_intake_path_can_fail_and_the_outcome_is_the_same(tmp_
             db = f"sqlite:///{tmp_path}/{fail_at}-{kind}.sqlite3"
             world, store, public, faulty = asyncio.run(intake_with_fault(db, fail_at, kind))
             where = f"call {fail_at} ({faulty.failed}) failing as {kind}"
-            issues = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+            issues = list(case_issues(world).values())
             assert len(issues) == 1, where
             (case,) = issues
             assert "https://github.com/example-org/project/issues/77" in case.body, where

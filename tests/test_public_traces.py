@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+from test_sanctions_support import case_issues
 
 from app.wiring.local import API, build_world
 from app.wiring.policy_files import load_policy
@@ -51,7 +52,7 @@ def shown(body: str) -> str:
 
 
 def codes(world) -> list[str]:
-    return [issue.title for issue in world.state.repo(CASES).issues.values() if issue.title.startswith("C-")]
+    return [issue.title for issue in case_issues(world).values()]
 
 
 def test_minimized_comments_edit_history_and_renames_stay_readable_to_any_reader(store):
@@ -104,7 +105,7 @@ def test_a_public_form_request_leaves_nothing_readable_in_public(store):
     for trace in (SECRET, EDITED, "reporter-1", code):
         assert not outsider.saw(trace), trace
     # The request and its history went to the cases repository, where the mediators read it.
-    moved = [i for i in world.state.repo(CASES).issues.values() if not i.title.startswith("C-")]
+    moved = [i for n, i in world.state.repo(CASES).issues.items() if n not in case_issues(world)]
     assert len(moved) == 1 and moved[0].user == "reporter-1" and moved[0].state == "closed"
     assert SECRET in moved[0].edits[0].text and moved[0].events[0]["event"] == "renamed"
 
@@ -158,7 +159,7 @@ def test_a_review_comment_signal_cannot_be_read_by_an_outsider_after_intake(stor
     world, outsider, gone, node = asyncio.run(story())
     assert gone.status_code == 404 and node["data"]["node"] is None
     assert not outsider.saw(SECRET)
-    (case,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+    (case,) = list(case_issues(world).values())
     assert SECRET in case.body
 
 
@@ -182,7 +183,7 @@ def test_a_discussion_comment_signal_cannot_be_read_by_an_outsider_after_intake(
     assert [shown(c["body"]).strip() for c in seen["data"]["thread"]["comments"]["nodes"]] == [
         "The conduct mediators will be in touch."]
     assert not outsider.saw(SECRET)
-    (case,) = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
+    (case,) = list(case_issues(world).values())
     assert SECRET in case.body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from test_pages import CASES, POLICY, browser_for, csrf, file_report, setup
+from test_sanctions_support import case_issues
 
 from app.core.case import Case
 from app.core.stages import Stage
@@ -95,7 +96,7 @@ def test_forged_state_in_a_public_form_issue_and_a_thread_signal_changes_nothing
         await world.as_user("reporter-2").create_comment(WATCHED, thread.number, signal, key="s")
         await world.settle()
         found = {}
-        for issue in [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]:
+        for issue in list(case_issues(world).values()):
             found[issue.number] = (await state_of(world, issue.number), live_markers(world, issue.number))
         return world, found
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_sanctions_support import case_issues
 
 from app.service.router import Router
 from app.store import open_store
@@ -55,8 +56,8 @@ def test_two_servers_on_one_postgres_apply_each_delivery_once(postgres_url):
         return world
 
     world = asyncio.run(story())
-    cases = [i for i in world.state.repo(CASES).issues.values() if i.title.startswith("C-")]
-    moved = [i for i in world.state.repo(CASES).issues.values() if not i.title.startswith("C-")]
+    cases = list(case_issues(world).values())
+    moved = [i for n, i in world.state.repo(CASES).issues.items() if n not in case_issues(world)]
     assert len({c.title for c in cases}) == len(cases) == 3
     for case in cases:
         comments = world.state.comments_of(world.state.repo(CASES), case.number)
