@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from test_sanctions_support import case_issues
 
 from app.core.state_block import decode
 from app.wiring.local import API, build_world
@@ -132,3 +133,22 @@ def test_the_apps_own_block_opens_no_second_record(store):
 
     world = run(story())
     assert world.state.repo(CASES).issues == {}
+
+
+def test_a_second_block_by_hand_is_its_own_case_and_its_unblock_is_noted_there(store):
+    async def story():
+        world = await build_world(POLICY, store, now=lambda: datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
+        world.state.add_org_member(ORG, "owner-1", role="admin")
+        for _ in range(2):
+            await as_person(world, "owner-1", "PUT", f"/orgs/{ORG}/blocks/participant-3", None)
+            await world.settle()
+            await as_person(world, "owner-1", "DELETE", f"/orgs/{ORG}/blocks/participant-3", None)
+            await world.settle()
+        return world
+
+    world = run(story())
+    numbers = sorted(case_issues(world))
+    assert len(numbers) == 2
+    for number in numbers:  # each case has its own unblock note, exactly one
+        bodies = [c.body for c in world.state.comments_of(world.state.repo(CASES), number)]
+        assert sum("**Unblocked by hand**" in b for b in bodies) == 1, number

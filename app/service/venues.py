@@ -50,7 +50,7 @@ async def block_on_record(ctx: Context, delivery_id: str, payload: OrgBlockEvent
     blocked, owner = payload.blocked_user.login, payload.sender.login
     key = f"org-block:{blocked.lower()}"
     if payload.action == "unblocked":
-        number = ctx.store.effect_result(key)
+        number = _latest_block_case(ctx.store, key)
         if number is not None:
             note = render("block-lifted-by-hand.md.j2", {"owner": owner, "blocked": blocked, "at": ctx.now})
             await ctx.github.create_comment(ctx.cases_repo, int(number), note, key=f"{key}:lifted:{delivery_id}")
@@ -63,4 +63,30 @@ async def block_on_record(ctx: Context, delivery_id: str, payload: OrgBlockEvent
             "(or ask the SC to approve a sanction for it).")
     file = await intake.open_private_case(ctx, f"org-block:{blocked}:{delivery_id}", request, report=note,
                                           report_is_neutral=True)
-    remember(ctx.store, key, str(file.number))
+    _record_block_case(ctx.store, key, file.number)
+
+
+# Each block made by hand is its own case: the ledger is write-once per key, so the n-th block of a person
+# is recorded under the n-th key, and an unblock is noted on the latest one.
+_MOST_BLOCKS = 1000
+
+
+def _latest_block_case(store, key: str) -> str | None:
+    found = store.effect_result(key)  # the first block's key, as it was always written
+    for n in range(1, _MOST_BLOCKS):
+        later = store.effect_result(f"{key}:{n}")
+        if later is None:
+            return found
+        found = later
+    return found
+
+
+def _record_block_case(store, key: str, number: int) -> None:
+    for n in range(_MOST_BLOCKS):
+        which = key if n == 0 else f"{key}:{n}"
+        recorded = store.effect_result(which)
+        if recorded == str(number):
+            return  # a redelivery of the same block
+        if recorded is None:
+            remember(store, which, str(number))
+            return
