@@ -234,6 +234,7 @@ def test_an_urgent_ban_then_the_polls_ban_keeps_the_person_blocked_when_the_urge
 
     async def story():
         world = await world_for(store, clock)
+        world.state.add_collaborator(WATCHED, SUBJECT, "write")  # direct access the first block takes away
         number = await open_case(world)
         await world.as_user("mediator-1").create_comment(
             CASES, number, f"/conduct urgent-ban @{SUBJECT} 7d threats in the thread", key="u")
@@ -245,15 +246,24 @@ def test_an_urgent_ban_then_the_polls_ban_keeps_the_person_blocked_when_the_urge
         await approve_by_command(world, number, "sc-2", "sc-3")
         clock.advance(timedelta(minutes=5))
         await tick(world, clock, number)  # the poll's ban replaced the urgent one: it is lifted now
-        return world, number, urgent, poll, after_urgent
+        while_poll_ban = SUBJECT in org(world).blocks, dict(world.state.repo(WATCHED).collaborators), \
+            store.get_sanction(poll)
+        clock.advance(timedelta(weeks=12))
+        await tick(world, clock, number)  # the poll's ban ends: the access the urgent ban took comes back
+        return world, number, urgent, poll, after_urgent, while_poll_ban
 
-    world, number, urgent, poll, (blocked, urgent_record) = run(story())
+    world, number, urgent, poll, (blocked, urgent_record), while_poll_ban = run(story())
     assert blocked and urgent_record.kind == "org_block" and urgent_record.teams == ("triage",)
     assert store.get_sanction(urgent).state == "lifted"
-    assert SUBJECT in org(world).blocks  # still blocked under the poll's decision
-    handed = store.get_sanction(poll)
+    still_blocked, access_then, handed = while_poll_ban
+    assert still_blocked  # still blocked under the poll's decision
     assert handed.state == "applied" and handed.teams == ("triage",) and handed.was_member is True
+    assert handed.details["collaborators"] == {WATCHED: "push"}  # handed over from the urgent ban
     assert any(f"stays blocked under `{poll}`" in b for b in comments(world, number))
+    assert SUBJECT not in access_then
+    assert store.get_sanction(poll).state == "lifted" and SUBJECT not in org(world).blocks
+    # The block made them leave the org, so GitHub gives the access back as an invitation to accept.
+    assert world.state.repo(WATCHED).invitations == {SUBJECT: "write"}
 
 
 def test_a_ban_records_direct_collaborator_access_the_block_removes_and_gives_it_back(store):

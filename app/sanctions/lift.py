@@ -82,6 +82,7 @@ async def _org_block(desk: Desk, record: Sanction, restore: bool) -> dict:
     still = _in_force(desk, record, ("org_block",))
     if still is not None:
         await _give_back_teams(desk, record, restore)
+        _hand_over_access(desk, record, still)
         return {"still_blocked": still.decision_id}
     try:
         await desk.github.unblock_user(desk.org, record.subject)
@@ -89,6 +90,15 @@ async def _org_block(desk: Desk, record: Sanction, restore: bool) -> dict:
         pass  # not blocked (unblocked by hand, or never got that far): the wanted end state holds
     return {"unblocked": True, **await _give_back_teams(desk, record, restore),
             **await _give_back_access(desk, record, restore)}
+
+
+def _hand_over_access(desk: Desk, record: Sanction, successor: Sanction) -> None:
+    """The collaborator access this block took away goes to the block still in force, to be given back when
+    that one ends (its own record found none: the person was already blocked when it was applied)."""
+    recorded = dict(record.details.get("collaborators") or {})
+    if recorded:
+        theirs = dict(successor.details.get("collaborators") or {})
+        desk.store.update_details(successor.decision_id, desk.now, collaborators={**recorded, **theirs})
 
 
 async def _give_back_access(desk: Desk, record: Sanction, restore: bool) -> dict:
