@@ -138,3 +138,40 @@ def test_a_step_github_keeps_refusing_is_given_up_and_said_on_the_case(store):
     # Only the second note's reaction still waits for its own tries; the first one's was given up.
     (left,) = store.pending_outbox(f"{CASES}#{number}")
     assert left.failures < outbox.GIVE_UP_AFTER and left.event_id not in gave_up[0]
+
+
+def test_a_closed_case_s_unlock_whose_state_landed_but_answered_502_is_finished_by_the_next_sweep(store):
+    from test_sanctions_support import WATCHED, context
+
+    from app.service.casefile import state_comment_id
+    from app.service.sweep import sweep
+
+    clock = Clock()
+
+    async def story():
+        world = await world_for(store, clock)
+        number = await open_case(world)
+        mediator = world.as_user("mediator-1")
+        for key, text in (("a", "/conduct assign @mediator-1"), ("l", f"/conduct lock {WATCHED}#1 24h heated"),
+                          ("r", "/conduct resolve agreed"), ("c", "/conduct stage closed")):
+            await mediator.create_comment(CASES, number, text, key=key)
+            await world.settle()
+        locked = world.state.repo(WATCHED).issues[1].locked, (await state_of(world, number)).stage
+        clock.advance(timedelta(hours=25))
+        # The unlock's state lands on GitHub, and GitHub answers 502: the state says unlocked, the thread is not.
+        world.state.inject("PATCH", rf"^/repos/{CASES}/issues/comments/{state_comment_id(store, CASES, number)}$",
+                           502, times=1, kind="after_effect")
+        await sweep(context(world, clock), world.router.apply)
+        await world.settle()
+        between = world.state.repo(WATCHED).issues[1].locked, (await state_of(world, number)).locks[0].unlocked_at
+        clock.advance(timedelta(hours=1))
+        await sweep(context(world, clock), world.router.apply)
+        await world.settle()
+        return world, number, locked, between
+
+    world, number, locked, between = run(story())
+    assert locked == (True, Stage.CLOSED)
+    assert between[0] is True and between[1] is not None  # saved as unlocked, still locked on GitHub
+    assert world.state.repo(WATCHED).issues[1].locked is False
+    assert sum("**Unlocked" in b for b in comments(world, number)) == 1
+    assert store.pending_outbox(f"{CASES}#{number}") == []

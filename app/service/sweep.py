@@ -12,7 +12,7 @@ from app.polls.closing import close_due_polls
 from app.render import render
 from app.sanctions.desk import Desk
 from app.sanctions.sweep import units as sanction_units
-from app.service import casefile, caseindex
+from app.service import casefile, caseindex, outbox
 from app.service.context import Context
 from app.service.executor import EffectBusy, finish_close
 from app.service.forget import forget_if_due
@@ -71,6 +71,8 @@ async def _case(ctx: Context, apply: Apply, counts: dict[str, int], number: int,
     file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
     if file is None:
         return
+    # Effects a crash or a failed call left after the state was saved come first, whatever the stage.
+    await outbox.carry_out(ctx, file)
     poll_id = file.case.current_poll
     result_json = ctx.store.effect_result(f"poll-result:{poll_id}") if poll_id else None
     if file.case.stage is Stage.POLLING and result_json:

@@ -48,6 +48,11 @@ class OutboxStore(StoreBase):
             rows = conn.execute(stmt).all()
         return [Pending(r.entry, r.entry[len(case_key) + 1:], r.effects, r.failures, r.created_at) for r in rows]
 
+    def outbox_case_keys(self) -> set[str]:
+        """The cases with entries not yet carried out (the sweep visits each, whatever its stage)."""
+        with self._read() as conn:
+            return set(conn.execute(select(case_outbox.c.case_key).distinct()).scalars())
+
     def outbox_failed(self, entry: str) -> int:
         """Count one more failure of the entry; return the count."""
         with self._write() as conn:
