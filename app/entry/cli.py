@@ -197,6 +197,12 @@ def _cmd_sandbox_github(args) -> int:
                        app_key_file=args.app_key_file, policy_dir=_policy_dir(args))
 
 
+def _cmd_sandbox_proxy(args) -> int:
+    from app.entry.proxy import run_proxy
+
+    return run_proxy(args.port or [9001], args.upstream)
+
+
 def _cmd_setup(args) -> int:
     import asyncio
 
@@ -410,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the App's private key: read if present, else made and written here")
     github.add_argument("--dir", help="policy directory (default: policy, or $CONDUCT_POLICY_DIR)")
     github.set_defaults(func=_cmd_sandbox_github)
+    proxy = sandbox_commands.add_parser("proxy", help="a fault proxy in front of the stand-in, to crash the service "
+                                                      "at a chosen GitHub call (control plane under /_proxy/)")
+    proxy.add_argument("--port", type=int, action="append",
+                       help="a port to listen on, one per service process (repeat it; default 9001)")
+    proxy.add_argument("--upstream", default="http://127.0.0.1:9000/", help="the stand-in's URL")
+    proxy.set_defaults(func=_cmd_sandbox_proxy)
     return parser
 
 

@@ -47,7 +47,7 @@ async def build(env: dict[str, str]):
                           rt.context, rt.router.apply, settings.public_url)
     # Casts are held in memory and written in one batch before each deadline (app/polls/pool.py).
     pool = CastPool(rt.store)
-    app = create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router,
+    app = create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router, worker=rt.worker(),
                      routes=[*calls.routes(), *sign_in.routes(), *pages.routes(),
                              *NoticePages(sign_in, rt.context, settings.session_secret).routes(),
                              *result_routes(rt.store, sign_in),

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from app.github.errors import RateLimited, Unavailable
+from app.service.executor import EffectBusy
 from app.store.deliveries import Delivery
 
 log = logging.getLogger("conduct.worker")
@@ -20,6 +21,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 MAX_ATTEMPTS = 12
 # How often an idle worker looks for work nobody woke it for: a lease left by a dead process, a
 # deferred delivery whose time has come. Far shorter than LEASE, so work resumes within the lease.
+# Both are defaults: a service takes its own from CONDUCT_LEASE_SECONDS and CONDUCT_WAKE_SECONDS.
 WAKE_EVERY = 30.0
 
 
@@ -27,8 +29,13 @@ class Worker:
     """Claims deliveries from the store and hands each to `handle`; records done or failed by class name."""
 
     def __init__(self, store, handle: Callable[[Delivery], Awaitable[None]],
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), *, lease: timedelta = LEASE,
+                 wake_every: float = WAKE_EVERY):
+        if lease <= timedelta(0) or not 0 < wake_every < lease.total_seconds():
+            # A wake as long as the lease would let a dead process's delivery wait a second lease.
+            raise ValueError("the lease must be positive and the idle wake shorter than it")
         self.store, self.handle, self.now = store, handle, now
+        self.lease, self.wake_every = lease, wake_every
         self.worker_id = f"worker-{uuid.uuid4().hex[:12]}"
         self._task: asyncio.Task | None = None
         self._again = False
@@ -44,7 +51,7 @@ class Worker:
         handled = 0
         while True:
             self._again = False
-            delivery = await asyncio.to_thread(self.store.claim_delivery, self.worker_id, self.now(), LEASE)
+            delivery = await asyncio.to_thread(self.store.claim_delivery, self.worker_id, self.now(), self.lease)
             if delivery is None:
                 if not self._again:
                     return handled
@@ -58,8 +65,14 @@ class Worker:
         except (RateLimited, Unavailable) as error:
             # GitHub asked us to wait, or is briefly down: back in the queue until then, and woken then.
             # Effects already carried out are keyed, so the retry does only what is left.
-            until = error.retry_at if isinstance(error, RateLimited) else self.now() + min(
-                MAX_BACKOFF, BACKOFF * 2 ** min(delivery.attempts, 8))
+            if isinstance(error, RateLimited):
+                until = error.retry_at
+            elif isinstance(error, EffectBusy):
+                # Another worker holds an effect: done within its lease if it lives, stale soon after if
+                # it died. Look again after one lease, not after a backoff meant for GitHub's outages.
+                until = self.now() + min(self.lease, BACKOFF * 2 ** min(delivery.attempts, 8))
+            else:
+                until = self.now() + min(MAX_BACKOFF, BACKOFF * 2 ** min(delivery.attempts, 8))
             # Never into the past: a "retry at" read on another clock must not spin the worker on one delivery.
             until = max(until, self.now() + MIN_DEFER)
             await asyncio.to_thread(self.store.defer_delivery, delivery.delivery_id, self.worker_id, until,
@@ -87,12 +100,12 @@ class Worker:
         await asyncio.to_thread(self.store.finish_delivery, delivery.delivery_id, self.worker_id)
         log.info("done delivery=%s event=%s", delivery.delivery_id, delivery.event)
 
-    async def watch(self, every: float = WAKE_EVERY) -> None:
+    async def watch(self, every: float | None = None) -> None:
         """Run for the service's lifetime: wake the worker now and then, so a lease left by a process
         that died, or a delivery deferred until later, is taken up by any healthy process."""
         while True:
             self.kick()
-            await asyncio.sleep(every)
+            await asyncio.sleep(self.wake_every if every is None else every)
 
     async def wait_idle(self) -> None:
         """For tests and the demo: wait until the current drain has finished."""

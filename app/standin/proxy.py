@@ -1,10 +1,13 @@
 """A fault-injecting proxy between a client and the stand-in: any call, by its position or a rule, can
-fail before GitHub acts, or act and then answer with an error, or answer slowly, as GitHub does."""
+fail before GitHub acts, or act and then answer with an error, or answer slowly, as GitHub does; or the
+process making it can be killed there, before GitHub acts or after, as a crash would."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,9 +18,13 @@ from .edge import SECONDARY, SECONDARY_DOCS
 # What a fault does. "before": never reaches GitHub (502). "after": GitHub acts, the answer is a 502.
 # "503", "429" (primary rate limit), "secondary" (403 secondary rate limit): never reach GitHub.
 # "timeout": GitHub acts, the client times out. "slow": GitHub acts, answers after `delay` seconds.
-KINDS = ("before", "after", "503", "429", "secondary", "timeout", "slow")
+# "kill-before": the caller is killed (`kill`) and the call never reaches GitHub. "kill-after": GitHub
+# acts, then the caller is killed before it hears the answer.
+KINDS = ("before", "after", "503", "429", "secondary", "timeout", "slow", "kill-before", "kill-after")
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 Rule = Callable[[int, httpx.Request], str | None]
+# A mutation's operation name, or else its first field (the body is JSON: a newline in it is `\n`).
+_MUTATION = re.compile(rb'\s*\{\s*"query"\s*:\s*"\s*mutation(?:\s+(\w+)|[^{]*\{(?:\s|\\n)*(\w+))')
 
 
 def is_write(request: httpx.Request) -> bool:
@@ -25,6 +32,37 @@ def is_write(request: httpx.Request) -> bool:
     if request.url.path.endswith("/graphql"):
         return re.match(rb'\s*\{\s*"query"\s*:\s*"\s*mutation', request.content or b"") is not None
     return request.method in WRITES
+
+
+def mutation(request: httpx.Request) -> str | None:
+    """A GraphQL mutation's name (`TransferIssue`, `MinimizeComment`): what the call does, where the path
+    alone (`/graphql`) does not say."""
+    if not request.url.path.endswith("/graphql"):
+        return None
+    found = _MUTATION.match(request.content or b"")
+    return (found.group(1) or found.group(2)).decode() if found else None
+
+
+def nth_match(method: str, path: str, nth: int, kind: str, operation: str | None = None) -> Rule:
+    """A rule: the `nth` call (from 1) whose method is `method`, whose path matches the regex `path`
+    whole and, when given, whose GraphQL mutation is `operation`, gets the fault `kind`; no other does."""
+    pattern, seen = re.compile(path), [0]
+
+    def rule(_position: int, request: httpx.Request) -> str | None:
+        if request.method != method or not pattern.fullmatch(request.url.path):
+            return None
+        if operation is not None and mutation(request) != operation:
+            return None
+        seen[0] += 1
+        return kind if seen[0] == nth else None
+
+    return rule
+
+
+def kill_process(pid: int) -> Callable[[httpx.Request], None]:
+    """A `kill` for one process: SIGKILL, as the machine or the kernel would end it, with no chance to
+    finish anything."""
+    return lambda _request: os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -36,6 +74,10 @@ class FaultProxy(httpx.AsyncBaseTransport):
     rule: Rule | None = None  # or decide per call: (position, request) -> kind or None
     writes_only: bool = False  # count (and fail) writes only
     delay: float = 0.05
+    # What a kill fault does to the caller (kill_process(pid)); its answer is held `kill_hold` seconds,
+    # so the killed process is gone before anything could read it.
+    kill: Callable[[httpx.Request], None] | None = None
+    kill_hold: float = 1.0
     armed: bool = False
     count: int = 0
     log: list[tuple[int, str, str]] = field(default_factory=list)  # (position, "METHOD path", kind)
@@ -56,6 +98,8 @@ class FaultProxy(httpx.AsyncBaseTransport):
         self.log.append((self.count, f"{request.method} {request.url.path}", kind))
         if kind == "before":
             return _error(request, 502, "Server Error")
+        if kind.startswith("kill-"):
+            return await self._kill(request, kind)
         if kind == "503":
             return _error(request, 503, "Service Unavailable")
         if kind == "429":
@@ -72,6 +116,16 @@ class FaultProxy(httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout("timed out", request=request)
         await asyncio.sleep(self.delay)
         return landed
+
+    async def _kill(self, request: httpx.Request, kind: str) -> httpx.Response:
+        if self.kill is None:
+            raise ValueError("a kill fault needs `kill`: whom to kill")
+        if kind == "kill-after":
+            landed = await self.inner.handle_async_request(request)
+            await landed.aread()
+        self.kill(request)
+        await asyncio.sleep(self.kill_hold)
+        return _error(request, 502, "Server Error")
 
 
 def _error(request: httpx.Request, status: int, message: str) -> httpx.Response:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.core.policy import Policy
 from app.github.adapter import GitHubAdapter
@@ -13,6 +13,7 @@ from app.service.budget import WriteBudget
 from app.service.casefile import Identity
 from app.service.context import Context
 from app.service.router import Router
+from app.service.worker import Worker
 from app.store import open_store
 from app.wiring.policy_files import load_policy
 from app.wiring.settings import Settings
@@ -35,7 +36,18 @@ class Runtime:
 
     def context(self, now: datetime | None = None) -> Context:
         return Context.make(self.github, self.policy, self.store, self.me, now or datetime.now(UTC),
-                            self.settings.public_url, self.mailer)
+                            self.settings.public_url, self.mailer, stale_claim=self.stale_claim)
+
+    @property
+    def stale_claim(self) -> timedelta:
+        """How old an effect's claim must be to have no live owner: two leases (ten minutes by default), by
+        when the worker that took it has finished its delivery or lost it to another process."""
+        return timedelta(seconds=2 * self.settings.lease_seconds)
+
+    def worker(self) -> Worker:
+        """The delivery worker, with the lease and idle wake the settings name."""
+        return Worker(self.store, self.router, lease=timedelta(seconds=self.settings.lease_seconds),
+                      wake_every=self.settings.wake_seconds)
 
     @property
     def mailer(self) -> Mailer | None:
@@ -50,7 +62,7 @@ async def from_env(env: dict[str, str] | None = None) -> Runtime:
     settings = Settings.from_env(env)
     policy = load_policy(settings.policy_dir)
     store = open_store(settings.database_url)
-    pacer = WritePacer()
+    pacer = WritePacer(settings.write_interval)
     options = ClientOptions(api_version=settings.github_api_version, pacer=pacer)
     client, installation_id = await app_client(policy.roles.organization, int(settings.app_id),
                                                settings.app_private_key, settings.github_api_url, options)

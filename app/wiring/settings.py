@@ -1,11 +1,14 @@
 """Settings from the environment: the one place that reads CONDUCT_* variables."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
 from app.github.client import DEFAULT_API_VERSION as DEFAULT_GITHUB_API_VERSION
+from app.github.client import DEFAULT_WRITE_INTERVAL
 from app.notices.mailer import SmtpSettings
+from app.service.worker import LEASE, WAKE_EVERY
 
 DEFAULT_DATABASE_URL = "sqlite:///conduct.sqlite3"
 DEFAULT_GITHUB_API_URL = "https://api.github.com/"
@@ -26,10 +29,21 @@ class Settings:
     smtp: SmtpSettings | None = None  # None: no e-mail; each case tells the mediators to hand links over
     # Who signs the workflows' OIDC tokens: github.com's, a GHES host's `/_services/token`, or a stand-in's.
     oidc_issuer: str = GITHUB_OIDC_ISSUER
+    # How long a claimed delivery is held before any process may take it up (a dead process's work resumes
+    # after it), and how often an idle process looks for such work; the worker's defaults unless set.
+    lease_seconds: float = LEASE.total_seconds()
+    wake_seconds: float = WAKE_EVERY
+    # GitHub asks for a second between an installation's writes; only a test against the stand-in goes faster.
+    write_interval: float = DEFAULT_WRITE_INTERVAL
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        lease = _seconds(env, "CONDUCT_LEASE_SECONDS", LEASE.total_seconds())
+        wake = _seconds(env, "CONDUCT_WAKE_SECONDS", WAKE_EVERY)
+        if wake >= lease:
+            # An idle process must look for a dead one's work well within the lease, or it waits a second one.
+            raise ValueError("CONDUCT_WAKE_SECONDS must be shorter than CONDUCT_LEASE_SECONDS")
         return cls(
             database_url=env.get("CONDUCT_DATABASE_URL") or DEFAULT_DATABASE_URL,
             github_api_url=env.get("CONDUCT_GITHUB_API_URL") or None,
@@ -42,7 +56,25 @@ class Settings:
             session_secret=env.get("CONDUCT_SESSION_SECRET", ""),
             smtp=SmtpSettings.from_env(env),
             oidc_issuer=(env.get("CONDUCT_OIDC_ISSUER") or oidc_issuer_for(env.get("CONDUCT_GITHUB_API_URL"))),
+            lease_seconds=lease,
+            wake_seconds=wake,
+            write_interval=_seconds(env, "CONDUCT_WRITE_INTERVAL_SECONDS", DEFAULT_WRITE_INTERVAL, zero=True),
         )
+
+
+def _seconds(env: dict[str, str], name: str, default: float, zero: bool = False) -> float:
+    """A positive (or, with `zero`, non-negative) number of seconds, or the default when unset; anything
+    else is the operator's mistake."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        raise ValueError(f"{name} must be a {'non-negative' if zero else 'positive'} number of seconds")
+    return value
 
 
 def oidc_issuer_for(api_url: str | None) -> str:
