@@ -365,35 +365,9 @@ def named(position: Position) -> str:
     return re.sub(r"/comments/\d+", "/comments/<id>", str(position))
 
 
-# Where the work does not finish today, found by this test. Strict: once a bug is fixed its positions
-# pass, and fail here until their mark is removed.
-CASE_ISSUE_TWICE = ("a second case issue with the same code: intake creates the case issue, then records its "
-                    "number; killed in between, the retry creates again, as the adapter looks for the marker only "
-                    "after a failure it saw itself (service/intake.py open_private_case)")
-STATE_TWICE = ("a second state comment: casefile.save creates it, then records its id; killed in between, the "
-               "retry posts another (service/casefile.py save)")
-REDACT_HELD = ("the public request stays public and the case gets none of its notes: once(..., ':redact', "
-               "busy='raise') is left claimed by the dead worker and once() never takes a claim over, so every "
-               "retry raises Busy until the delivery fails (service/once.py, service/intake.py)")
-MOVED_SKIPPED = ("the moved request's note, or its close and lock, is never done: its once() key is left claimed by "
-                 "the dead worker and every retry skips it (busy='skip'; service/once.py, service/intake.py)")
-STALE_TEN_MINUTES = ("an effect claimed by the dead worker is waited for until its claim is ten minutes old: the "
-                     "router makes its contexts without the service's stale claim (two leases), so the executor keeps "
-                     "STALE_CLAIM (service/router.py's Context.make calls)")
-BUGS = {
-    ("intake", 0, "after"): CASE_ISSUE_TWICE,
-    ("intake", 1, "after"): STATE_TWICE,
-    ("intake", 2, "before"): REDACT_HELD,
-    ("intake", 2, "after"): REDACT_HELD,
-    ("intake", 3, "before"): MOVED_SKIPPED,
-    ("intake", 4, "before"): MOVED_SKIPPED,
-    ("intake", 4, "after"): MOVED_SKIPPED,
-    ("intake", 5, "before"): MOVED_SKIPPED,
-    **{("intake", index, when): STALE_TEN_MINUTES for index in range(6, 10) for when in ("before", "after")},
-    **{("command", index, when): STALE_TEN_MINUTES for index in range(1, 5) for when in ("before", "after")},
-}
-# By default a few positions: some that finish, and each bug once. CONDUCT_CRASH_EVERY=1 runs every write
-# both ways on both databases (from five to twenty seconds a position).
+# By default a few positions, one of each kind of step (each once found not to finish: a second case issue,
+# a second state comment, a redaction left claimed, a moved request's note skipped, an effect waited on).
+# CONDUCT_CRASH_EVERY=1 runs every write both ways on both databases (from five to twenty seconds a position).
 EVERY = os.environ.get("CONDUCT_CRASH_EVERY") == "1"
 DEFAULT = {
     "intake": {(0, "before"), (0, "after"), (1, "after"), (2, "after"), (3, "before"), (5, "after"), (7, "before")},
@@ -409,9 +383,7 @@ def cases(chosen: dict[str, set]) -> list:
             for when in ("before", "after"):
                 if not EVERY and (index, when) not in chosen.get(work, set()):
                     continue
-                bug = BUGS.get((work, index, when))
-                marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-                found.append(pytest.param(work, index, when, marks=marks, id=f"{work}-{when}-{index}"))
+                found.append(pytest.param(work, index, when, id=f"{work}-{when}-{index}"))
     return found
 
 

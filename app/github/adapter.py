@@ -54,6 +54,9 @@ from .port import (
 _KEY = re.compile(r"^[A-Za-z0-9._:/=+-]{1,200}$")
 # After a failed create, look back this far for the marker: covers clock skew between us and GitHub.
 MARKER_LOOKBACK = timedelta(minutes=10)
+# How far back `look_first` looks: an attempt by a worker that died may be retried days later (its delivery
+# deferred through an outage), and the thing it made is found by its marker however late.
+LOOK_FIRST_LOOKBACK = timedelta(days=3)
 PER_PAGE = 100
 # Listings page on to the end (GitHub's list endpoints have no page limit); this many pages of 100 is a
 # runaway, and is said as an error rather than cut short: a listing never stops silently.
@@ -325,12 +328,18 @@ class GitHubAdapter(GitHubPort):
         operation: str,
         create: Callable[[], Awaitable[Response[Any]]],
         find: Callable[[datetime], Awaitable[Any | None]],
+        look_first: bool = False,
     ) -> Any:
         """POST, and after an unclear failure (5xx, timeout) look for the marker before posting again.
 
         A POST is never repeated blindly: GitHub may have created the thing and then failed to answer.
+        With `look_first`, the caller knows of an earlier attempt (another process's, maybe): look first.
         """
-        since = self._clock() - MARKER_LOOKBACK
+        since = self._clock() - (LOOK_FIRST_LOOKBACK if look_first else MARKER_LOOKBACK)
+        if look_first:
+            found = await find(since)
+            if found is not None:
+                return found
         last: Unavailable | None = None
         for _attempt in range(CREATE_ATTEMPTS):
             try:
@@ -344,7 +353,8 @@ class GitHubAdapter(GitHubPort):
         raise last
 
     # -- issues -----------------------------------------------------------------------------------------
-    async def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str], key: str) -> Issue:
+    async def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str], key: str,
+                           look_first: bool = False) -> Issue:
         owner, name = _split(repo)
         text, tag = with_marker(body, key), marker(key)
 
@@ -357,6 +367,7 @@ class GitHubAdapter(GitHubPort):
                 owner, name, title=title, body=text, labels=list(labels)
             ),
             find,
+            look_first,
         )
         return parse_issue(created)
 
@@ -467,7 +478,7 @@ class GitHubAdapter(GitHubPort):
         found = next((c for c in await self._list_comments(repo, number, None) if tag in (c.get("body") or "")), None)
         return parse_comment(found) if found is not None else None
 
-    async def create_comment(self, repo: str, number: int, body: str, key: str) -> Comment:
+    async def create_comment(self, repo: str, number: int, body: str, key: str, look_first: bool = False) -> Comment:
         owner, name = _split(repo)
         text, tag = with_marker(body, key), marker(key)
 
@@ -481,6 +492,7 @@ class GitHubAdapter(GitHubPort):
             "issues/create-comment",
             lambda: self._gh.rest.issues.async_create_comment(owner, name, number, body=text),
             find,
+            look_first,
         )
         return parse_comment(created)
 

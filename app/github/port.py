@@ -153,7 +153,8 @@ class GitHubPort(abc.ABC):
 
     # -- issues ---------------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str], key: str) -> Issue:
+    async def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str], key: str,
+                           look_first: bool = False) -> Issue:
         """Create an issue carrying the idempotency marker `key`; a retry finds, not repeats, it."""
 
     @abc.abstractmethod
@@ -207,8 +208,9 @@ class GitHubPort(abc.ABC):
         worker that died before recording it)."""
 
     @abc.abstractmethod
-    async def create_comment(self, repo: str, number: int, body: str, key: str) -> Comment:
-        """Create a comment carrying the idempotency marker `key`; a retry finds, not repeats, it."""
+    async def create_comment(self, repo: str, number: int, body: str, key: str, look_first: bool = False) -> Comment:
+        """Create a comment carrying the idempotency marker `key`; a retry finds, not repeats, it.
+        `look_first`: an earlier attempt (maybe by a worker that died) may have created it: look before posting."""
 
     @abc.abstractmethod
     async def update_comment(self, repo: str, comment_id: int, body: str) -> Comment: ...

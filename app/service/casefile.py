@@ -10,7 +10,7 @@ from app.core.state_block import StateUnreadable, decode, encode
 from app.github.errors import GitHubError, NotFound
 from app.github.port import Comment, GitHubPort
 from app.render import render
-from app.service.once import once
+from app.service.once import first_try, once
 
 log = logging.getLogger("conduct.casefile")
 _CODE_TITLE = re.compile(r"^(C-\d{4}-\d{3,})\b")
@@ -123,11 +123,22 @@ async def unreadable(github: GitHubPort, store, repo: str, number: int, comment_
         log.warning("could not report the unreadable state issue=%s error=%s", number, type(error).__name__)
 
 
+def _state_in(body: str) -> Case | None:
+    try:
+        return decode(body)
+    except StateUnreadable:
+        return None
+
+
 async def save(github: GitHubPort, store, file: CaseFile, case: Case) -> CaseFile:
     body = encode(case, render("state.md.j2", {"case": case}))
     if file.state_comment_id is None:
-        comment = await github.create_comment(file.repo, file.number, body, key=f"{case.code}:state")
+        # An earlier attempt (a worker that died after GitHub posted it) may have made it: look first.
+        comment = await github.create_comment(file.repo, file.number, body, key=f"{case.code}:state",
+                                              look_first=not first_try(store, f"tried:state:{file.repo}#{file.number}"))
         record_state_comment(store, file.repo, file.number, comment.id)
+        if _state_in(comment.body) != case:
+            await github.update_comment(file.repo, comment.id, body)  # found from the earlier attempt: bring it up
         return CaseFile(file.repo, file.number, case, comment.id)
     if case != file.case:
         await github.update_comment(file.repo, file.state_comment_id, body)

@@ -10,7 +10,6 @@ from app.core import effects as fx
 from app.core.neutralise import without_html_comments
 from app.core.stages import Stage
 from app.core.threads import MESSAGE_MARKER, public_key, thread_of
-from app.github.errors import Unavailable
 from app.github.port import GitHubPort
 from app.notices.notifier import HAND_OVER, Notifier
 from app.render import render
@@ -20,22 +19,15 @@ from app.sanctions.effects import apply_effect, lift_effect
 from app.service import timeouts
 from app.service.cards import post_card
 from app.service.casefile import CaseFile, Identity
-from app.service.once import remember
+from app.service.once import Busy, remember
 from app.service.roles import RoleBook
 
 log = logging.getLogger("conduct.executor")
 STAGE_PREFIX = "stage: "
-STALE_CLAIM = timedelta(minutes=10)  # far longer than any effect takes; a claim this old has no live owner
 
 
-class EffectBusy(Unavailable):
-    """Another worker holds this effect's claim right now: the caller waits and tries again later.
-
-    An Unavailable, so the worker defers the delivery and a sweep unit runs again: the effect is never
-    skipped (the worker holding it may die before acting), and the effects after it wait for it."""
-
-    def __init__(self) -> None:
-        super().__init__("effect-ledger/claim", None, "held by another worker")
+# A live claim is waited for (the worker defers the delivery), as for `once`.
+EffectBusy = Busy
 
 
 async def finish_close(github: GitHubPort, file: CaseFile) -> None:
@@ -57,9 +49,9 @@ class Executor:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     notices: Notifier | None = None
     me: Identity | None = None  # how the app knows its own state comments (context cards read them)
-    # A claim older than this has no live owner; the service sets it from its lease (a worker is done
-    # with a delivery, or has lost it, by then).
-    stale_claim: timedelta = STALE_CLAIM
+    # A claim older than this has no live owner; None takes the store's claim_timeout, which the service
+    # sets from its lease (a worker is done with a delivery, or has lost it, by then).
+    stale_claim: timedelta | None = None
 
     async def run(self, file: CaseFile, effects: tuple[fx.Effect, ...]) -> None:
         """Apply effects in order. A key already completed is skipped, so a resumed delivery never
@@ -72,7 +64,7 @@ class Executor:
                 if not self.store.reclaim_stale_effect(effect.key, self.clock(), self.stale_claim):
                     # Another worker is doing it right now. Going on would apply the later effects (and
                     # save the state) without this one, and lose it if that worker dies before acting.
-                    raise EffectBusy
+                    raise EffectBusy(effect.key)
                 # A worker died holding this key: it may or may not have acted. Look before acting.
                 landed = await self._landed(file, effect, self.store.effect_result(tried))
                 if landed is not None:

@@ -14,7 +14,7 @@ from app.render import render
 from app.service import casefile
 from app.service.casefile import CaseFile
 from app.service.context import Context
-from app.service.once import once, remember
+from app.service.once import first_try, once, remember
 
 log = logging.getLogger("conduct.intake")
 
@@ -51,8 +51,10 @@ async def open_private_case(ctx: Context, source: str, request: HelpRequested, r
     if known:
         number = int(known)
     else:
+        # An earlier attempt (a worker that died after GitHub created it) may have made the issue: look first.
         created = await ctx.github.create_issue(ctx.cases_repo, code, body, [Stage.INTAKE.label],
-                                                key=f"case:{source}")
+                                                key=f"case:{source}",
+                                                look_first=not first_try(ctx.store, f"tried:case:{source}"))
         number = created.number
         # Recorded at once, so a retry after any later failure finds this issue instead of making another.
         remember(ctx.store, f"case-issue:{code}", str(number))
@@ -103,7 +105,8 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
             except NotFound:
                 return "gone"  # deleted meanwhile, by its author or a moderator: nothing is left in public
 
-        moved = await once(ctx.store, f"{source}:redact", move_out, busy="raise") or ""
+        # move_out looks before it moves, so a dead worker's claim is simply taken over and run again.
+        moved = await once(ctx.store, f"{source}:redact", move_out) or ""
         if moved.startswith("transferred:"):
             number = int(moved.removeprefix("transferred:"))
             # Where the original is kept, so that forgetting the case can forget it too.
@@ -113,13 +116,17 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
                 text = render("request-moved.md.j2", {"code": file.case.code, "case_number": file.number})
                 return str((await ctx.github.create_comment(ctx.cases_repo, number, text, key=f"{source}:moved")).id)
 
+            async def noted() -> str | None:  # a worker that died may have posted it
+                found = await ctx.github.find_comment(ctx.cases_repo, number, f"{source}:moved")
+                return str(found.id) if found else None
+
             async def close_and_lock() -> str:
                 await ctx.github.update_issue(ctx.cases_repo, number, state="closed", state_reason="completed")
                 await ctx.github.lock_issue(ctx.cases_repo, number, "resolved")
                 return "closed"
 
-            await once(ctx.store, f"{source}:moved-note", note)
-            await once(ctx.store, f"{source}:moved-closed", close_and_lock)
+            await once(ctx.store, f"{source}:moved-note", note, check=noted)
+            await once(ctx.store, f"{source}:moved-closed", close_and_lock)  # both steps safe to repeat
 
     return await open_private_case(ctx, source, request, once_confirmed=redact)
 
@@ -155,7 +162,15 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
             # The answer names no one and no case; the reporter hears the rest in private.
             await (answer or post_answer)(render("acknowledge-signal.md.j2"), f"{source}:ack")
 
-        await once(ctx.store, f"{source}:hide", delete_and_answer)
+        async def answered() -> str | None:
+            # A worker that died after answering had deleted the signal first; one that died before
+            # answering is taken over and runs again (deleting what is gone counts as deleted).
+            if answer is not None:
+                return None  # a discussion's answer is found by the adapter's own marker lookup on retry
+            found = await ctx.github.find_comment(repo, issue.number, f"{source}:ack")
+            return "done" if found else None
+
+        await once(ctx.store, f"{source}:hide", delete_and_answer, check=answered)
 
     return await open_private_case(ctx, source, request, report=text, once_confirmed=hide)
 

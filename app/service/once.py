@@ -2,22 +2,44 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from app.github.errors import Unavailable
 
 
-class Busy(RuntimeError):
-    """Another worker holds the key right now."""
+class Busy(Unavailable):
+    """Another worker holds the key right now: the caller waits and tries again later.
+
+    An Unavailable, so the worker defers the delivery and a sweep unit runs again: the step is never
+    skipped (the worker holding it may die before acting), and the steps after it wait for it."""
+
+    def __init__(self, key: str = "") -> None:
+        super().__init__("effect-ledger/claim", None, "held by another worker")
+        self.key = key
 
 
-async def once(store, key: str, action: Callable[[], Awaitable[str | None]], *, busy: str = "skip") -> str | None:
+async def once(store, key: str, action: Callable[[], Awaitable[str | None]], *, busy: str = "raise",
+               check: Callable[[], Awaitable[str | None]] | None = None) -> str | None:
     """Run `action` unless the key is done (then return its result) or held by another worker (then
-    skip, or raise Busy with busy="raise"). A failure releases the key, so a retry runs it again."""
+    raise Busy, or skip with busy="skip"). A failure releases the key, so a retry runs it again.
+
+    A claim older than the store's claim_timeout was left by a worker that died, maybe after acting: it is
+    taken over, and `check` (if given) looks on GitHub first; its answer, if any, is the result."""
     done = store.effect_result(key)
     if done is not None:
         return done
     if not store.claim_effect(key):
-        if busy == "raise":
-            raise Busy(f"{key} is being done by another worker")
-        return None
+        done = store.effect_result(key)
+        if done is not None:
+            return done
+        if not store.reclaim_stale_effect(key, datetime.now(UTC)):
+            if busy == "skip":
+                return None
+            raise Busy(key)
+        found = await check() if check is not None else None
+        if found is not None:
+            store.complete_effect(key, found)
+            return found
     try:
         result = await action()
     except BaseException:

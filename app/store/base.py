@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +18,9 @@ class StoreError(Exception):
 class StoreBase:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # How old an effect's claim must be to have no live owner (reclaim_stale_effect): the service
+        # sets it from its lease (two leases); ten minutes, far longer than any effect takes, by default.
+        self.claim_timeout = timedelta(minutes=10)
 
     @property
     def dialect(self) -> str:

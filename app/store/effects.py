@@ -30,9 +30,11 @@ class EffectStore(StoreBase):
         with self._write() as conn:
             return conn.execute(stmt).first() is not None
 
-    def reclaim_stale_effect(self, key: str, now: datetime, older_than: timedelta) -> bool:
+    def reclaim_stale_effect(self, key: str, now: datetime, older_than: timedelta | None = None) -> bool:
         """Take over a claim left by a worker that died (claimed, never completed, older than
-        `older_than`). True if this caller now holds it; the caller must check whether it happened."""
+        `older_than`, by default the store's claim_timeout). True if this caller now holds it; the caller
+        must check whether it happened."""
+        older_than = self.claim_timeout if older_than is None else older_than
         stmt = (
             update(effects)
             .where(effects.c.effect_key == key, effects.c.status == "claimed",

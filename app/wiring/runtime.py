@@ -36,13 +36,7 @@ class Runtime:
 
     def context(self, now: datetime | None = None) -> Context:
         return Context.make(self.github, self.policy, self.store, self.me, now or datetime.now(UTC),
-                            self.settings.public_url, self.mailer, stale_claim=self.stale_claim)
-
-    @property
-    def stale_claim(self) -> timedelta:
-        """How old an effect's claim must be to have no live owner: two leases (ten minutes by default), by
-        when the worker that took it has finished its delivery or lost it to another process."""
-        return timedelta(seconds=2 * self.settings.lease_seconds)
+                            self.settings.public_url, self.mailer)
 
     def worker(self) -> Worker:
         """The delivery worker, with the lease and idle wake the settings name."""
@@ -62,6 +56,8 @@ async def from_env(env: dict[str, str] | None = None) -> Runtime:
     settings = Settings.from_env(env)
     policy = load_policy(settings.policy_dir)
     store = open_store(settings.database_url)
+    # Every claim on an effect (the executor's, `once`'s) is taken over after two leases, whoever reads it.
+    store.claim_timeout = timedelta(seconds=2 * settings.lease_seconds)
     pacer = WritePacer(settings.write_interval)
     options = ClientOptions(api_version=settings.github_api_version, pacer=pacer)
     client, installation_id = await app_client(policy.roles.organization, int(settings.app_id),
