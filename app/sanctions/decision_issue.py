@@ -8,7 +8,7 @@ from app.core.durations import format_duration
 from app.core.policy import Policy
 from app.core.summary import PART_TITLES
 from app.github.port import Comment, GitHubPort
-from app.service.once import once, remember
+from app.service.once import first_try, once, remember
 
 
 def fenced(text: str) -> str:
@@ -55,8 +55,10 @@ async def open_once(github: GitHubPort, store, policy: Policy, case: Case, decis
     repo = policy.roles.places.decisions
 
     async def create() -> str:
+        # An earlier attempt (a worker that died after GitHub created it) may have made it: look first.
         issue = await github.create_issue(repo, f"Decision {decision_id}", body(case, decision_id, policy), [],
-                                          key=f"decision:{decision_id}")
+                                          key=f"decision:{decision_id}",
+                                          look_first=not first_try(store, f"tried:decision-issue:{decision_id}"))
         return str(issue.number)
 
     number = int(await once(store, f"decision-issue:{decision_id}", create, busy="raise"))
