@@ -203,3 +203,16 @@ def test_the_rendered_card_names_people_without_pinging_them(policy):
     card = context_card("newcomer-1", [], Contributions(None), T0, policy=policy)
     empty = render("context-card.md.j2", card.context())
     assert "first-time contributor" in empty and "none" in empty and "No earlier cases" in empty
+
+
+def test_a_card_on_someone_named_in_a_thousand_cases_stays_one_comment_github_takes(policy):
+    cases = []
+    for n in range(1, 1001):
+        walk = Walk(policy, f"C-2026-{n:04d}", "reporter-1", ("participant-1",), T0 + timedelta(minutes=n))
+        cases.append(walk.say("/conduct assign @mediator-1").say("/conduct resolve talked it through").case)
+    card = context_card("participant-1", cases, None, T0 + timedelta(days=2), policy=policy)
+    body = render("context-card.md.j2", card.context())
+    assert len(card.cases) == 1000  # every case still weighs: the card knows them all
+    assert len(body) < 65_536 // 2
+    assert "C-2026-1000" in body and "C-2026-0001" not in body  # the newest are listed
+    assert "The 900 earlier cases that still weigh are not listed: the newest 100 are." in body

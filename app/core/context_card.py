@@ -58,9 +58,16 @@ class Card:
     now: datetime
 
     def context(self) -> dict:
-        """The template context for context-card.md.j2."""
+        """The template context for context-card.md.j2: the newest CARD_ROWS cases and sanctions, and how many
+        more there are (a card is one comment, and GitHub refuses one over 65,536 characters)."""
         return {"login": self.login, "standing": self.standing, "contributions": self.contributions,
-                "cases": self.cases, "active": self.active, "now": self.now}
+                "cases": self.cases[:CARD_ROWS], "more_cases": max(0, len(self.cases) - CARD_ROWS),
+                "active": self.active[:CARD_ROWS], "more_active": max(0, len(self.active) - CARD_ROWS),
+                "now": self.now}
+
+
+# Rows a card lists of each kind; a row is at most about 150 characters, so a card stays far under GitHub's limit.
+CARD_ROWS = 100
 
 
 def standing(contributions: Contributions | None, now: datetime) -> str:
