@@ -29,7 +29,7 @@ from app.github.port import GitHubPort, RunReview
 from app.notices.mailer import Mailer
 from app.render import render
 from app.sanctions import decision_issue, reviews, runs
-from app.service import casefile, caseindex, intake, outbox, submissions, sweep_job, venues
+from app.service import casefile, caseindex, caselock, intake, outbox, submissions, sweep_job, venues
 from app.service.budget import help_allowed
 from app.service.casefile import CaseFile, Identity
 from app.service.context import Context
@@ -200,6 +200,20 @@ class Router:
         await outbox.carry_out(ctx, file)
         if event.id in file.case.applied:
             return file
+        async with caselock.held(ctx.store, file, ctx.now):
+            # Another process may have saved this case since it was read: decide from what it saved.
+            file = caselock.freshest(ctx.store, file)
+            if event.id in file.case.applied:
+                return file
+            saved = await self._decide_and_save(ctx, file, event)
+        if saved is file:
+            return file  # refused, or nothing to write
+        await outbox.carry_out(ctx, saved)
+        await finish_close(ctx.github, saved)
+        return saved
+
+    async def _decide_and_save(self, ctx: Context, file: CaseFile, event: Event) -> CaseFile:
+        """Under the case's lock: decide, record the effects, save the state. `file` itself if nothing changed."""
         try:
             outcome = decide(file.case, event, ctx.policy, ctx.now)
         except (IllegalStep, Refused) as refusal:
@@ -227,8 +241,6 @@ class Router:
         outbox.put(ctx.store, file, event.id, outcome.effects, ctx.now)
         saved = await casefile.save(ctx.github, ctx.store, file, new_case)
         caseindex.record(ctx.store, saved, ctx.now)
-        await outbox.carry_out(ctx, saved)
-        await finish_close(ctx.github, saved)
         return saved
 
     async def _post_refusal(self, ctx: Context, repo: str, number: int, body: str, key: str) -> str:
