@@ -100,11 +100,16 @@ async def remind_voters(ctx: Context) -> list[str]:
                                               "waiting": waiting})
 
         discussion = json.loads(posted)["id"]
+        key = f"poll-reminder:{poll.poll_id}"
 
-        async def comment(discussion=discussion, body=body) -> str:
-            return (await ctx.github.add_discussion_comment(discussion, body)).url
+        async def comment(discussion=discussion, body=body, key=key) -> str:
+            return (await ctx.github.add_discussion_comment(discussion, with_marker(body, key))).url
 
-        await once(ctx.store, f"poll-reminder:{poll.poll_id}", comment, busy="raise")
+        async def reminded(discussion=discussion, key=key) -> str | None:  # by a worker that died after posting
+            found = await ctx.github.find_discussion_comment(discussion, key)
+            return found.url if found is not None else None
+
+        await once(ctx.store, key, comment, check=reminded)
         await _email(ctx, poll.poll_id, waiting, "poll-reminder", link)
         lines.append(f"reminded poll {poll.poll_id}: {len(waiting)} without a ballot")
     return lines
