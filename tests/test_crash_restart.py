@@ -12,6 +12,7 @@ Not here: the sweep's work (a poll closed, a sanction lifted). It comes due afte
 these processes share, and nothing moves the clock of a process from outside."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -43,17 +44,30 @@ FINISH_WITHIN = 6 * LEASE
 HELP_BODY = "### I need help\n\n- [X] please contact me\n\n### Link\n\nhttps://github.com/example-org/project/issues/9"
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: each socket is held until all are chosen, so none is handed out twice."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+class NotListening(RuntimeError):
+    """A process of the desk ended before it listened (most often: its port was taken meanwhile)."""
+
+
 def wait_for(url: str, process: subprocess.Popen, what: str, within: float = 30) -> None:
     end = time.monotonic() + within
     while time.monotonic() < end:
         if process.poll() is not None:
-            raise RuntimeError(f"{what} exited ({process.returncode}) before it listened")
+            raise NotListening(f"{what} exited ({process.returncode}) before it listened")
         try:
             httpx.get(url, timeout=1)
             return
@@ -95,8 +109,21 @@ class Desk:
         return process
 
     def start(self) -> Desk:
-        self.ports = [free_port() for _ in range(self.services)]
-        self.doors = [free_port() for _ in range(self.services)]
+        # A port chosen free can be taken by another process before ours binds it: then the desk starts
+        # again on other ports (the processes that did start are stopped first).
+        for attempt in range(3):
+            self.standin_port, *others = free_ports(1 + 2 * self.services)
+            self.ports, self.doors = others[:self.services], others[self.services:]
+            try:
+                return self._start_all()
+            except NotListening:
+                self.stop()
+                self.processes.clear()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_all(self) -> Desk:
         key_file = self.home / "app-key.pem"
         if not key_file.exists():
             key_file.write_text(self.key)
