@@ -531,7 +531,7 @@ def test_an_effect_held_by_another_worker_defers_its_delivery_by_one_lease(store
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from app.service.executor import EffectBusy
+    from app.service.once import Busy
     from app.service.worker import Worker
 
     now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
@@ -540,7 +540,7 @@ def test_an_effect_held_by_another_worker_defers_its_delivery_by_one_lease(store
     async def handle(delivery):
         calls.append(now[0])
         if len(calls) == 1:
-            raise EffectBusy
+            raise Busy
 
     async def story():
         worker = Worker(store, handle, now=lambda: now[0], lease=timedelta(seconds=3), wake_every=0.5)

@@ -11,7 +11,7 @@ import pytest
 from app.core import effects as fx
 from app.service.casefile import load
 from app.service.context import Context
-from app.service.executor import EffectBusy
+from app.service.once import Busy
 from app.wiring.local import build_world
 from app.wiring.policy_files import load_policy
 
@@ -39,7 +39,7 @@ def test_a_dead_worker_s_claim_is_taken_over_after_checking_github(store, posted
             await world.github.create_comment(CASES, file.number, "posted, then the worker died", key=effect.key)
         soon = Context.make(world.github, POLICY, store, world.router.me, datetime.now(UTC) + timedelta(minutes=1))
         # A live claim is waited for, never stepped over: the effect after it is not applied either.
-        with pytest.raises(EffectBusy):
+        with pytest.raises(Busy):
             await soon.executor.run(file, (effect, after))
         after_a_minute = store.effect_result(effect.key), store.effect_result(after.key)
         later = Context.make(world.github, POLICY, store, world.router.me, datetime.now(UTC) + timedelta(hours=1))

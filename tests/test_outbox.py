@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_sanctions_support import CASES, Clock, comments, open_case, run, state_of, world_for
+from test_sanctions_support import CASES, WATCHED, Clock, comments, context, open_case, run, state_of, world_for
 
 from app.core import effect_codec
 from app.core import effects as fx
 from app.core.case import Decision
 from app.core.stages import Stage
 from app.service import outbox
+from app.service.casefile import state_comment_id
 from app.service.executor import Executor
+from app.service.sweep import sweep
 
 
 def test_effects_read_back_exactly_as_decided():
@@ -141,11 +143,6 @@ def test_a_step_github_keeps_refusing_is_given_up_and_said_on_the_case(store):
 
 
 def test_a_closed_case_s_unlock_whose_state_landed_but_answered_502_is_finished_by_the_next_sweep(store):
-    from test_sanctions_support import WATCHED, context
-
-    from app.service.casefile import state_comment_id
-    from app.service.sweep import sweep
-
     clock = Clock()
 
     async def story():

@@ -105,17 +105,20 @@ def test_a_help_line_in_a_quote_of_a_review_opens_nothing(store):
     assert world.state.repo(CASES).issues == {}
 
 
-def test_a_block_made_by_hand_is_put_on_record_for_the_mediators(store):
-    async def story():
-        world = await build_world(POLICY, store, now=lambda: datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
-        world.state.add_org_member(ORG, "owner-1", role="admin")
+async def blocked_by_hand(store, times: int = 1):
+    """An organisation owner blocks participant-3 by hand and lifts the block again, `times` over."""
+    world = await build_world(POLICY, store, now=lambda: datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
+    world.state.add_org_member(ORG, "owner-1", role="admin")
+    for _ in range(times):
         await as_person(world, "owner-1", "PUT", f"/orgs/{ORG}/blocks/participant-3", None)
         await world.settle()
         await as_person(world, "owner-1", "DELETE", f"/orgs/{ORG}/blocks/participant-3", None)
         await world.settle()
-        return world
+    return world
 
-    world = run(story())
+
+def test_a_block_made_by_hand_is_put_on_record_for_the_mediators(store):
+    world = run(blocked_by_hand(store))
     issue, case = the_case(world)
     assert case.channel == "block" and case.reporter == "owner-1" and "participant-3" in case.parties
     assert "`owner-1` blocked `participant-3`" in issue.body and case.opened_at.date().isoformat() == "2026-04-01"
@@ -136,17 +139,7 @@ def test_the_apps_own_block_opens_no_second_record(store):
 
 
 def test_a_second_block_by_hand_is_its_own_case_and_its_unblock_is_noted_there(store):
-    async def story():
-        world = await build_world(POLICY, store, now=lambda: datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
-        world.state.add_org_member(ORG, "owner-1", role="admin")
-        for _ in range(2):
-            await as_person(world, "owner-1", "PUT", f"/orgs/{ORG}/blocks/participant-3", None)
-            await world.settle()
-            await as_person(world, "owner-1", "DELETE", f"/orgs/{ORG}/blocks/participant-3", None)
-            await world.settle()
-        return world
-
-    world = run(story())
+    world = run(blocked_by_hand(store, times=2))
     numbers = sorted(case_issues(world))
     assert len(numbers) == 2
     for number in numbers:  # each case has its own unblock note, exactly one

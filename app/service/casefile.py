@@ -10,7 +10,7 @@ from app.core.state_block import StateUnreadable, decode, encode
 from app.github.errors import GitHubError, NotFound
 from app.github.port import Comment, GitHubPort
 from app.render import render
-from app.service.once import first_try, once
+from app.service.once import first_try, newest, once
 
 log = logging.getLogger("conduct.casefile")
 _CODE_TITLE = re.compile(r"^(C-\d{4}-\d{3,})\b")
@@ -54,13 +54,8 @@ def _key(repo: str, number: int, generation: int) -> str:
 
 def state_comment_id(store, repo: str, number: int) -> int | None:
     """The id of the comment holding the case's state on issue `number`, as the app recorded it."""
-    found = None
-    for generation in range(_GENERATIONS):
-        recorded = store.effect_result(_key(repo, number, generation))
-        if recorded is None:
-            return found
-        found = int(recorded)
-    return found
+    found = newest(store, lambda generation: _key(repo, number, generation), _GENERATIONS)
+    return int(found) if found is not None else None
 
 
 def record_state_comment(store, repo: str, number: int, comment_id: int) -> None:

@@ -200,12 +200,13 @@ async def cases_to_visit(ctx: Context) -> list[tuple[int, str]]:
     visits = await build(ctx)
     # A case whose effects wait in the outbox (a crash or a failed call after its state was saved) is
     # visited whatever its state says: the state alone no longer shows that work is left.
-    waiting = {key for key in ctx.store.outbox_case_keys() if key.startswith(f"{ctx.cases_repo}#")}
+    prefix = f"{ctx.cases_repo}#"
+    waiting = {int(key[len(prefix):]) for key in ctx.store.outbox_case_keys() if key.startswith(prefix)}
     for row in await recheck_open(ctx):
-        if f"{ctx.cases_repo}#{row.issue_number}" in waiting or needs_visit(ctx, case_of(row), True):
+        if row.issue_number in waiting or needs_visit(ctx, case_of(row), True):
             visits.append((row.issue_number, "open"))
     for row in ctx.store.indexed_cases(issue_open=False):
-        if f"{ctx.cases_repo}#{row.issue_number}" in waiting or needs_visit(ctx, case_of(row), False):
+        if row.issue_number in waiting or needs_visit(ctx, case_of(row), False):
             visits.append((row.issue_number, "closed"))
     return sorted(set(visits))
 

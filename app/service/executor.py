@@ -26,10 +26,6 @@ log = logging.getLogger("conduct.executor")
 STAGE_PREFIX = "stage: "
 
 
-# A live claim is waited for (the worker defers the delivery), as for `once`.
-EffectBusy = Busy
-
-
 async def finish_close(github: GitHubPort, file: CaseFile) -> None:
     """Close the issue of a case whose saved state says closed; the sweep calls this again if it failed."""
     if file.case.stage is not Stage.CLOSED:
@@ -49,9 +45,6 @@ class Executor:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     notices: Notifier | None = None
     me: Identity | None = None  # how the app knows its own state comments (context cards read them)
-    # A claim older than this has no live owner; None takes the store's claim_timeout, which the service
-    # sets from its lease (a worker is done with a delivery, or has lost it, by then).
-    stale_claim: timedelta | None = None
 
     async def run(self, file: CaseFile, effects: tuple[fx.Effect, ...]) -> None:
         """Apply effects in order. A key already completed is skipped, so a resumed delivery never
@@ -61,10 +54,10 @@ class Executor:
             if not self.store.claim_effect(effect.key, self.clock()):
                 if self.store.effect_result(effect.key) is not None:
                     continue  # done before
-                if not self.store.reclaim_stale_effect(effect.key, self.clock(), self.stale_claim):
+                if not self.store.reclaim_stale_effect(effect.key, self.clock()):
                     # Another worker is doing it right now. Going on would apply the later effects (and
                     # save the state) without this one, and lose it if that worker dies before acting.
-                    raise EffectBusy(effect.key)
+                    raise Busy(effect.key)
                 # A worker died holding this key: it may or may not have acted. Look before acting.
                 landed = await self._landed(file, effect, self.store.effect_result(tried))
                 if landed is not None:

@@ -166,7 +166,7 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
             # A worker that died after answering had deleted the signal first; one that died before
             # answering is taken over and runs again (deleting what is gone counts as deleted).
             if answer is not None:
-                return None  # a discussion's answer is found by the adapter's own marker lookup on retry
+                return None  # a discussion's answer carries no marker to look for: it runs again
             found = await ctx.github.find_comment(repo, issue.number, f"{source}:ack")
             return "done" if found else None
 

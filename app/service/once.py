@@ -56,6 +56,18 @@ def remember(store, key: str, value: str) -> str:
     return store.effect_result(key) or value
 
 
+def newest(store, key_for: Callable[[int], str], most: int) -> str | None:
+    """The value of a write-once key kept in generations (`key_for(0)`, `key_for(1)`, ...): the last one
+    recorded, or None if none is."""
+    found = None
+    for generation in range(most):
+        recorded = store.effect_result(key_for(generation))
+        if recorded is None:
+            return found
+        found = recorded
+    return found
+
+
 def first_try(store, key: str) -> bool:
     """Record an attempt under `key` before acting; True only for the first one ever recorded."""
     if store.claim_effect(key):

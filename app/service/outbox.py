@@ -9,8 +9,7 @@ from app.core import effects as fx
 from app.github.errors import GitHubError
 from app.render import render
 from app.service.casefile import CaseFile
-from app.service.executor import EffectBusy
-from app.service.once import once
+from app.service.once import Busy, once
 
 log = logging.getLogger("conduct.outbox")
 # A step GitHub keeps refusing (not "later": "no") is given up after this many tries, said on the case,
@@ -44,7 +43,7 @@ async def carry_out(ctx, file: CaseFile) -> None:
         except GitHubError as error:
             # Only GitHub's "no" (a 404, a 403, a 422) is counted toward giving up; "later" and any
             # fault of the desk's own raise as they are, and the step is tried again.
-            if isinstance(error, EffectBusy) or error.retryable:
+            if isinstance(error, Busy) or error.retryable:
                 raise
             tries = ctx.store.outbox_failed(pending.entry)
             if tries < GIVE_UP_AFTER:

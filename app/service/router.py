@@ -147,8 +147,13 @@ class Router:
         lifting = all(c.verb == "sc" and c.args[:1] == ("lift",) for c in commands)
         # Approving or rejecting is for the decision the case waits on; lifting, for one of its sanctions.
         # (A lift for a ban not under review yet goes on to the core, which refuses it where the SC reads.)
-        waiting = (file.case.decisions if lifting else file.case.pending_decisions) if file else ()
-        if not waiting or (not lifting and waiting[-1].id != decision) or decision not in {d.id for d in waiting}:
+        if file is None:
+            meant = False
+        elif lifting:
+            meant = file.case.decision(decision) is not None
+        else:
+            meant = bool(file.case.pending_decisions) and file.case.pending_decisions[-1].id == decision
+        if not meant:
             log.info("decision comment for a decision not waiting issue=%s", payload.issue.number)
             return
         actor = await ctx.roles.actor(payload.comment.user.login)

@@ -14,9 +14,9 @@ from app.sanctions.desk import Desk
 from app.sanctions.sweep import units as sanction_units
 from app.service import casefile, caseindex, outbox
 from app.service.context import Context
-from app.service.executor import EffectBusy, finish_close
+from app.service.executor import finish_close
 from app.service.forget import forget_if_due
-from app.service.once import remember
+from app.service.once import Busy, remember
 from app.service.polling import Apply, archive_when_cool, publish, remind_voters
 from app.service.units import CASE, CHORE, POLL, Unit, run_units
 
@@ -106,7 +106,7 @@ async def _forget(ctx: Context, counts: dict[str, int], number: int) -> None:
 
 async def _report(ctx: Context, unit: Unit, error: Exception) -> None:
     """Say on the case that one of its jobs failed and is retried: once a day at most, by class name."""
-    if unit.case_issue is None or isinstance(error, EffectBusy):
+    if unit.case_issue is None or isinstance(error, Busy):
         return  # not the case's job, or another worker is on it right now: nothing failed
     job = hashlib.sha256(unit.what.encode()).hexdigest()[:12]  # a marker key allows no spaces
     key = f"sweep-failed:{unit.case_issue}:{job}:{ctx.now:%Y-%m-%d}"

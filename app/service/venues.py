@@ -8,7 +8,7 @@ from app.github.payloads import DiscussionCommentEvent, OrgBlockEvent, ReviewCom
 from app.render import render
 from app.service import intake
 from app.service.context import Context
-from app.service.once import remember
+from app.service.once import newest, remember
 
 Venue = ReviewCommentEvent | ReviewEvent | DiscussionCommentEvent
 
@@ -71,19 +71,17 @@ async def block_on_record(ctx: Context, delivery_id: str, payload: OrgBlockEvent
 _MOST_BLOCKS = 1000
 
 
+def _block_key(key: str, n: int) -> str:
+    return key if n == 0 else f"{key}:{n}"  # the first block's key, as it was always written
+
+
 def _latest_block_case(store, key: str) -> str | None:
-    found = store.effect_result(key)  # the first block's key, as it was always written
-    for n in range(1, _MOST_BLOCKS):
-        later = store.effect_result(f"{key}:{n}")
-        if later is None:
-            return found
-        found = later
-    return found
+    return newest(store, lambda n: _block_key(key, n), _MOST_BLOCKS)
 
 
 def _record_block_case(store, key: str, number: int) -> None:
     for n in range(_MOST_BLOCKS):
-        which = key if n == 0 else f"{key}:{n}"
+        which = _block_key(key, n)
         recorded = store.effect_result(which)
         if recorded == str(number):
             return  # a redelivery of the same block

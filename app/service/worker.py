@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from app.github.errors import RateLimited, Unavailable
-from app.service.executor import EffectBusy
+from app.service.once import Busy
 from app.store.deliveries import Delivery
 
 log = logging.getLogger("conduct.worker")
@@ -67,7 +67,7 @@ class Worker:
             # Effects already carried out are keyed, so the retry does only what is left.
             if isinstance(error, RateLimited):
                 until = error.retry_at
-            elif isinstance(error, EffectBusy):
+            elif isinstance(error, Busy):
                 # Another worker holds an effect: done within its lease if it lives, stale soon after if
                 # it died. Look again after one lease, not after a backoff meant for GitHub's outages.
                 until = self.now() + min(self.lease, BACKOFF * 2 ** min(delivery.attempts, 8))
