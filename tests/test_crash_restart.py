@@ -8,8 +8,9 @@ without a crash: each write the service made there, by its method, path and how 
 before it, is one position; the service is killed there before GitHub acts, or after GitHub acted and
 before the service hears the answer.
 
-Not here: the sweep's work (a poll closed, a sanction lifted). It comes due after days of the real clock
-these processes share, and nothing moves the clock of a process from outside."""
+The sweep's work (a poll closed, a ban lifted) comes due days later: for it the stand-in and the services run
+under libfaketime, on a clock the test moves forward by writing the offset to a file. The services are stopped
+(SIGTERM) and started again around the move, as on a redeploy; the stand-in moves while it runs."""
 from __future__ import annotations
 
 import contextlib
@@ -36,12 +37,27 @@ from app.wiring.policy_files import load_policy
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policy"
 PLACES = load_policy(POLICY).roles.places
-INTAKE, CASES = PLACES.intake, PLACES.cases
+ORG = load_policy(POLICY).roles.organization
+INTAKE, CASES, FORUM, DECISIONS = PLACES.intake, PLACES.cases, PLACES.deliberation.repo, PLACES.decisions
 LEASE, WAKE = 3.0, 0.5
 # How long the work may take to finish by itself after the restart: the dead process's lease, the idle
 # wake, a claim left by it going stale (about two leases), the retry, and the restart itself.
 FINISH_WITHIN = 6 * LEASE
 HELP_BODY = "### I need help\n\n- [X] please contact me\n\n### Link\n\nhttps://github.com/example-org/project/issues/9"
+
+
+# Debian's libfaketime (package faketime): the stand-in and the services read their time through it, shifted by
+# the offset in a file the test writes. The thread-safe build, since both run threads beside their event loop.
+FAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"))), None)
+
+
+def faked_clock(offset_file: Path) -> dict[str, str]:
+    """The environment that runs a process on the clock `offset_file` says (re-read at most every second)."""
+    if FAKETIME is None:
+        raise RuntimeError("libfaketime is missing: `apt-get install faketime` (.ci/run installs it)")
+    # Monotonic time is shifted too: libfaketime's sleeps fail (EINVAL) when only wall time is.
+    return {"LD_PRELOAD": str(FAKETIME), "FAKETIME_TIMESTAMP_FILE": str(offset_file),
+            "FAKETIME_CACHE_DURATION": "1"}
 
 
 def free_ports(count: int) -> list[int]:
@@ -90,6 +106,8 @@ class Desk:
     doors: list[int] = field(default_factory=list)  # each service's door on the proxy
     secret: str = field(default_factory=lambda: secrets.token_hex(20))
     session: str = field(default_factory=lambda: secrets.token_hex(32))
+    # The stand-in's and the services' clock: libfaketime reads the offset from this file (None: real time).
+    clock: Path | None = None
 
     @property
     def api(self) -> str:
@@ -99,8 +117,11 @@ class Desk:
     def proxy(self) -> str:
         return f"http://127.0.0.1:{self.doors[0]}"
 
-    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("CONDUCT_", "GITHUB_"))}
+    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None,
+               clocked: bool = False) -> subprocess.Popen:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("CONDUCT_", "GITHUB_", "FAKETIME"))}
+        if clocked and self.clock is not None:
+            env = {**(env or {}), **faked_clock(self.clock)}
         log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
         process = subprocess.Popen([sys.executable, "-m", "app.entry.cli", *args], cwd=ROOT, stdout=log,
                                    stderr=log, env={**clean, "PYTHONPATH": str(ROOT), **(env or {})})
@@ -124,6 +145,8 @@ class Desk:
         raise AssertionError("unreachable")
 
     def _start_all(self) -> Desk:
+        if self.clock is not None and not self.clock.exists():
+            self.clock.write_text("+0\n")
         key_file = self.home / "app-key.pem"
         if not key_file.exists():
             key_file.write_text(self.key)
@@ -131,7 +154,7 @@ class Desk:
         # GitHub's webhooks reach the first service only; any service may take up stored work.
         standin = self._spawn("standin", "sandbox", "github", "--port", str(self.standin_port), "--webhook-url",
                               f"http://127.0.0.1:{self.ports[0]}/webhooks/github", "--webhook-secret", self.secret,
-                              "--app-key-file", str(key_file), "--dir", str(POLICY))
+                              "--app-key-file", str(key_file), "--dir", str(POLICY), clocked=True)
         proxy = self._spawn("proxy", "sandbox", "proxy", *[a for d in self.doors for a in ("--port", str(d))],
                             "--upstream", f"{self.api}/")
         wait_for(f"{self.api}/_sandbox/deliveries", standin, "the stand-in")
@@ -152,12 +175,50 @@ class Desk:
             # The stand-in needs no pacing: the test would only wait a second per write.
             "CONDUCT_WRITE_INTERVAL_SECONDS": "0",
         }
-        process = self._spawn(f"service-{index}", "serve", "--port", str(self.ports[index]), env=env)
+        process = self._spawn(f"service-{index}", "serve", "--port", str(self.ports[index]), env=env, clocked=True)
         wait_for(f"http://127.0.0.1:{self.ports[index]}/healthz", process, f"service {index}")
         return process
 
     def service(self, index: int) -> subprocess.Popen:
         return self.processes[f"service-{index}"]
+
+    def later(self, seconds: int) -> None:
+        """Move the desk's clock on by `seconds`: the services stop (as on a redeploy: the ballot box is written
+        on shutdown), the stand-in's clock moves while it runs, and the services start again on the new time."""
+        assert self.clock is not None, "a desk on the real clock cannot be moved"
+        for index in range(self.services):
+            self.service(index).send_signal(signal.SIGTERM)
+            self.service(index).wait(30)
+        shift = int(self.clock.read_text().strip() or 0) + seconds
+        self.clock.write_text(f"+{shift}\n")
+        time.sleep(1.5)  # libfaketime re-reads the file at most every second
+        for index in range(self.services):
+            self.start_service(index)
+
+    def job(self, repo: str, run_id: int, workflow: str, job: str, body: dict | None = None,
+            timeout: float = 150) -> httpx.Response:
+        """GitHub's runner for one job of a workflow: the job's OIDC token for the first service's URL from the
+        stand-in, then the job's one call to the service."""
+        from urllib.parse import quote
+
+        from app.wiring.runner import job_spec
+
+        environment, call, id_token = job_spec(workflow, job)
+        started = httpx.post(f"{self.api}/_sandbox/jobs", timeout=10, json={
+            "repo": repo, "run_id": run_id, "job": job, "environment": environment, "id_token": id_token})
+        assert started.status_code == 201, started.text
+        values = started.json()
+        service = f"http://127.0.0.1:{self.ports[0]}"
+        token = httpx.get(f"{values['ACTIONS_ID_TOKEN_REQUEST_URL']}&audience={quote(service, safe='')}",
+                          headers={"Authorization": f"bearer {values['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+                          timeout=10).json()["value"]
+        return httpx.post(f"{service}/actions/{call}", json=body or {}, timeout=timeout,
+                          headers={"Authorization": f"Bearer {token}"})
+
+    def call(self, method: str, **args):
+        answer = httpx.post(f"{self.api}/_sandbox/call", json={"method": method, "args": args}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["result"]
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -173,8 +234,7 @@ class Desk:
     # What people do, straight at the stand-in (people do not go through the service's proxy).
 
     def token(self, login: str) -> str:
-        answer = httpx.post(f"{self.api}/_sandbox/call", json={"method": "user_token", "args": {"login": login}})
-        return answer.json()["result"]
+        return self.call("user_token", login=login)
 
     def as_user(self, login: str) -> httpx.Client:
         return httpx.Client(base_url=self.api, headers={"Authorization": f"token {self.token(login)}"}, timeout=30)
@@ -204,7 +264,8 @@ class Desk:
 
 
 def final_state(github: dict) -> dict:
-    """Issues, their comments, labels, assignees and each case's saved state, without ids and times."""
+    """Issues, their comments, labels, assignees, discussions, dispatched runs, blocks and each case's saved
+    state, without ids and times."""
     found: dict = {"repos": {}, "cases": {}}
     for name, repo in sorted(github["repos"].items()):
         issues = {}
@@ -219,7 +280,14 @@ def final_state(github: dict) -> dict:
             issues[number] = {"title": issue["title"], "body": plain(issue["body"]), "state": issue["state"],
                               "labels": sorted(issue["labels"]), "locked": issue["locked"],
                               "assignees": sorted(issue["assignees"]), "comments": sorted(comments)}
-        found["repos"][name] = {"issues": issues, "moved": sorted(repo["moved"]), "gone": sorted(repo["gone"])}
+        discussions = {d["title"]: {"state": d["state"], "locked": d["locked"], "body": plain(d["body"]),
+                                    "comments": sorted(plain(c["body"]) for c in d["comments"])}
+                       for d in repo["discussions"].values()}
+        # Dispatched runs (the scheduled sweeps, without inputs, are as many as the test asked for).
+        runs = sorted((r["workflow_id"], sorted(r["inputs"].items())) for r in repo["runs"].values() if r["inputs"])
+        found["repos"][name] = {"issues": issues, "moved": sorted(repo["moved"]), "gone": sorted(repo["gone"]),
+                                "discussions": discussions, "runs": runs}
+    found["blocks"] = {login: sorted(org["blocks"]) for login, org in sorted(github["orgs"].items())}
     return found
 
 
@@ -307,11 +375,127 @@ def take_done(state: dict) -> bool:
     return len(cases) == 1 and "stage: mediation" in cases[0]["labels"] and cases[0]["assignees"] == ["mediator-1"]
 
 
+def case_of(github: dict) -> tuple[int, str]:
+    """The one case issue's number and code (`C-2026-001`)."""
+    ((number, issue),) = [(int(n), i) for n, i in github["repos"][CASES]["issues"].items()
+                          if i["title"].startswith("C-")]
+    return number, issue["title"].split()[0]
+
+
+def say(desk: Desk, login: str, body: str, repo: str = CASES, number: int | None = None) -> None:
+    number = number or case_of(desk.github())[0]
+    with desk.as_user(login) as person:
+        answer = person.post(f"/repos/{repo}/issues/{number}/comments", json={"body": body})
+        assert answer.status_code == 201, answer.text
+
+
+def run_with(github: dict, repo: str, name: str, value: str) -> int:
+    """The newest dispatched run in `repo` whose input `name` is `value`."""
+    return max(int(i) for i, r in github["repos"][repo]["runs"].items() if r["inputs"].get(name) == value)
+
+
+def dispatched(repo: str, name: str):
+    return lambda state: any(dict(inputs).get(name) for _, inputs in state["repos"][repo]["runs"])
+
+
+# A poll: the case escalated with its summary, the poll opened by poll-open.yml's call, three core developers'
+# ballots, and three days later the sweep that closes it, publishes the result and sends the decision to the SC.
+
+def escalate(desk: Desk) -> None:
+    from app.entry.demo import SUMMARY
+
+    say(desk, "mediator-1", SUMMARY)
+    say(desk, "mediator-1", "/conduct escalate @participant-2")
+
+
+def open_poll(desk: Desk) -> None:
+    _, code = case_of(github := desk.github())
+    answer = desk.job(CASES, run_with(github, CASES, "case", code), "poll-open.yml", "open", {"case": code})
+    assert answer.status_code == 200, answer.text
+
+
+def poll_opened(state: dict) -> bool:
+    return any(d["state"] == "open" for d in state["repos"][FORUM]["discussions"].values())
+
+
+def vote(desk: Desk) -> None:
+    from app.polls.client import vote as cast
+    from app.web.auth import SignIn
+
+    _, code = case_of(desk.github())
+    service = f"http://127.0.0.1:{desk.ports[0]}"
+    sessions = SignIn(desk.session, service, authorize=None, exchange=None).sessions
+    for voter, choice in (("voter-1", "temporary-ban"), ("voter-2", "temporary-ban"), ("voter-3", "warning")):
+        cast(service, f"{code}/1", choice, sessions.dumps({"login": voter}))
+
+
+def three_days_later(desk: Desk) -> None:
+    desk.later(73 * 3600)
+
+
+def sweep(desk: Desk) -> None:
+    """sweep.yml's scheduled run: its one call, left running (the service may be killed under it, and the
+    sweep is stored work that a restarted service finishes)."""
+    import threading
+
+    run_id = desk.call("schedule_run", repo=CASES, workflow="sweep.yml")
+
+    def call() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            desk.job(CASES, run_id, "sweep.yml", "sweep")
+
+    threading.Thread(target=call, daemon=True).start()
+
+
+def poll_closed(state: dict) -> bool:
+    return (all(d["state"] == "closed" for d in state["repos"][FORUM]["discussions"].values())
+            and bool(state["repos"][DECISIONS]["issues"]) and dispatched(DECISIONS, "decision")(state))
+
+
+# A sanction's lift: an urgent ban, approved by the SC (the environment's review, the released apply job's call,
+# a second member on the decision's issue), and eight days later the sweep that lifts it.
+
+def urgent_ban(desk: Desk) -> None:
+    say(desk, "mediator-1", "/conduct urgent-ban @participant-2 7d threats in private messages")
+
+
+def sc_approves(desk: Desk) -> None:
+    github = desk.github()
+    (decision,) = [i["title"].split()[-1] for i in github["repos"][DECISIONS]["issues"].values()]
+    run_id = run_with(github, DECISIONS, "decision", decision)
+    environment = github["repos"][DECISIONS]["environments"]["steering-council"]["id"]
+    with desk.as_user("sc-2") as member:
+        answer = member.post(f"/repos/{DECISIONS}/actions/runs/{run_id}/pending_deployments",
+                             json={"environment_ids": [environment], "state": "approved", "comment": "Seven days."})
+        assert answer.status_code == 200, answer.text
+    answer = desk.job(DECISIONS, run_id, "sc-approval.yml", "apply", {"decision": decision})
+    assert answer.status_code < 300, answer.text
+    (number,) = [int(n) for n in github["repos"][DECISIONS]["issues"]]
+    say(desk, "sc-3", "/conduct sc approve", repo=DECISIONS, number=number)
+
+
+def banned(state: dict) -> bool:
+    return "participant-2" in state["blocks"][ORG]
+
+
+def eight_days_later(desk: Desk) -> None:
+    desk.later(8 * 24 * 3600)
+
+
+def ban_lifted(state: dict) -> bool:
+    return "participant-2" not in state["blocks"][ORG]
+
+
+def anything(state: dict) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Work:
     before: tuple  # work done first, without a crash: (act, done) pairs
     act: object
     done: object
+    clocked: bool = False  # on a clock the test moves (libfaketime), for work that comes due later
 
 
 WORKS = {
@@ -319,6 +503,14 @@ WORKS = {
     "intake": Work((), intake, intake_done),
     # A mediator's command on that case: assigned, into mediation, the reporter told, the command marked.
     "command": Work(((intake, intake_done),), take, take_done),
+    # The sweep after a poll's deadline: the poll closed, its result published, the decision sent to the SC.
+    "poll-close": Work(((intake, intake_done), (take, take_done), (escalate, dispatched(CASES, "case")),
+                        (open_poll, poll_opened), (vote, anything), (three_days_later, anything)),
+                       sweep, poll_closed, clocked=True),
+    # The sweep after an urgent ban's end: the block lifted, the person told the path back, the case told.
+    "sanction-lift": Work(((intake, intake_done), (take, take_done), (urgent_ban, dispatched(DECISIONS, "decision")),
+                           (sc_approves, banned), (eight_days_later, anything)),
+                          sweep, ban_lifted, clocked=True),
 }
 # Each work's writes without a crash, in order: the positions. The number after `#` counts the calls
 # with that method and path (reads too) up to this one.
@@ -341,6 +533,23 @@ WRITES = {
         f"PUT /repos/{CASES}/issues/1/labels",  # 2: stage: mediation
         f"POST /repos/{CASES}/issues/1/comments",  # 3: the reporter's inbox message
         f"POST /repos/{CASES}/issues/comments/<id>/reactions",  # 4: the command marked as heard
+    ),
+    "poll-close": (
+        "POST /graphql (AddDiscussionComment)",  # 0: the result, on the poll's discussion
+        "POST /graphql (CloseDiscussion)",  # 1: the discussion closed
+        "POST /graphql (Lock)",  # 2: and locked
+        f"PATCH /repos/{CASES}/issues/comments/<id>",  # 3: the case's state: decided, sent to the SC
+        f"POST /repos/{DECISIONS}/issues",  # 4: the decision's issue for the SC
+        f"POST /repos/{DECISIONS}/actions/workflows/sc-approval.yml/dispatches",  # 5: its approval run
+        f"POST /repos/{CASES}/issues/1/comments",  # 6: the mediators told the result
+        f"PUT /repos/{CASES}/issues/1/labels",  # 7: stage: decision
+        f"POST /repos/{CASES}/issues/1/comments #2",  # 8: the reporter's inbox message
+    ),
+    "sanction-lift": (
+        f"DELETE /orgs/{ORG}/blocks/participant-2",  # 0: the block lifted, first
+        f"POST /repos/{CASES}/issues/1/comments",  # 1: the person's inbox message: the path back
+        f"PATCH /repos/{CASES}/issues/comments/<id>",  # 2: the case's state: the ban over
+        f"POST /repos/{CASES}/issues/1/comments #2",  # 3: the mediators told
     ),
 }
 
@@ -399,8 +608,10 @@ EVERY = os.environ.get("CONDUCT_CRASH_EVERY") == "1"
 DEFAULT = {
     "intake": {(0, "before"), (0, "after"), (1, "after"), (2, "after"), (3, "before"), (5, "after"), (7, "before")},
     "command": {(0, "after")},
+    "poll-close": {(0, "after"), (4, "after"), (5, "after")},
+    "sanction-lift": {(0, "after"), (2, "before")},
 }
-ON_POSTGRES = {"intake": {(0, "before")}, "command": {(0, "before")}}
+ON_POSTGRES = {"intake": {(0, "before")}, "command": {(0, "before")}, "poll-close": {(3, "before")}}
 
 
 def cases(chosen: dict[str, set]) -> list:
@@ -427,7 +638,8 @@ def clean(tmp_path_factory, key):
     def get(name: str) -> Clean:
         if name not in found:
             home = tmp_path_factory.mktemp(f"clean-{name}")
-            desk = Desk(home, f"sqlite:///{home / 'conduct.db'}", key).start()
+            desk = Desk(home, f"sqlite:///{home / 'conduct.db'}", key,
+                        clock=home / "clock" if WORKS[name].clocked else None).start()
             try:
                 found[name] = run_clean(desk, WORKS[name])
             finally:
@@ -442,8 +654,9 @@ def desk(tmp_path, key):
     """Starts a desk on a database (SQLite unless given) with one or more services; stops it afterwards."""
     started: list[Desk] = []
 
-    def start(database_url: str | None = None, services: int = 1) -> Desk:
-        started.append(Desk(tmp_path, database_url or f"sqlite:///{tmp_path / 'conduct.db'}", key, services))
+    def start(database_url: str | None = None, services: int = 1, clocked: bool = False) -> Desk:
+        started.append(Desk(tmp_path, database_url or f"sqlite:///{tmp_path / 'conduct.db'}", key, services,
+                            clock=tmp_path / "clock" if clocked else None))
         return started[-1].start()
 
     yield start
@@ -459,7 +672,7 @@ def test_the_work_makes_the_writes_the_positions_name(clean, work):
 @pytest.mark.parametrize(("work", "index", "when"), cases(DEFAULT))
 def test_killed_at_a_write_the_restarted_service_finishes_the_work_exactly_once(clean, desk, work, index, when):
     done = clean(work)
-    run_crash(desk(), WORKS[work], done, done.positions[index], when)
+    run_crash(desk(clocked=WORKS[work].clocked), WORKS[work], done, done.positions[index], when)
 
 
 @pytest.mark.postgres
@@ -467,7 +680,18 @@ def test_killed_at_a_write_the_restarted_service_finishes_the_work_exactly_once(
 def test_on_postgres_the_service_left_running_finishes_the_killed_ones_work_exactly_once(clean, desk, postgres_url,
                                                                                          work, index, when):
     done = clean(work)
-    run_crash(desk(postgres_url, services=2), WORKS[work], done, done.positions[index], when)
+    run_crash(desk(postgres_url, services=2, clocked=WORKS[work].clocked), WORKS[work], done, done.positions[index],
+              when)
+
+
+def test_a_service_stopped_with_sigterm_wrote_the_ballots_it_held_before_it_exited(clean):
+    """The poll-close work stops the services (SIGTERM) between the ballots and the deadline: the three casts
+    held in memory are in the published count, so the box was written on the way down."""
+    state = clean("poll-close").expected
+    (discussion,) = state["repos"][FORUM]["discussions"].values()
+    (result,) = [c for c in discussion["comments"] if "has closed" in c]
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (\d+) \|", result, re.M))
+    assert rows == {"no-action": "0", "warning": "1", "temporary-ban": "2", "abstain": "0"}
 
 
 # The pieces the crash test stands on, each on its own.

@@ -112,7 +112,8 @@ class Checked(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         raw = await response.aread()
         path = request.url.path
-        if not path.startswith(("/_sandbox", "/login")):
+        # The control plane, the web sign-in and the runner's token service are not the REST API.
+        if not path.startswith(("/_sandbox", "/login", "/_services")):
             body = json.loads(raw) if raw else None
             if path.endswith("/graphql"):
                 self.problems += check_graphql(**_gql_args(request))
@@ -982,3 +983,30 @@ def test_runs_under_uvicorn_with_real_webhooks(world):
         server.should_exit = True
         thread.join(timeout=10)
         hook_server.shutdown()
+
+
+# -- a runner in another process ---------------------------------------------------------------------
+async def test_a_job_started_through_the_control_plane_gets_a_token_url_on_the_address_it_asked(raw, world):
+    world.add_workflow("acme/cases", "sweep.yml")
+    run_id = world.schedule_run("acme/cases", "sweep.yml")
+    started = await raw.post("/_sandbox/jobs", json={"repo": "acme/cases", "run_id": run_id, "job": "sweep"})
+    assert started.status_code == 201
+    values = started.json()
+    assert values["GITHUB_RUN_ID"] == str(run_id)
+    assert values["ACTIONS_ID_TOKEN_REQUEST_URL"].startswith(f"{BASE}/_services/token/")
+    token = await raw.get(f"{values['ACTIONS_ID_TOKEN_REQUEST_URL']}&audience=https%3A%2F%2Fdesk.test",
+                          headers={"Authorization": f"bearer {values['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
+    assert token.status_code == 200 and token.json()["value"].count(".") == 2
+
+
+async def test_a_job_behind_an_unreviewed_environment_or_of_no_run_is_refused_by_the_control_plane(raw, world):
+    world.add_environment("acme/cases", "steering-council", reviewers=[("Team", "acme/steering-council")])
+    world.add_workflow("acme/cases", "sc-approval.yml", environment="steering-council")
+    run_id = world.schedule_run("acme/cases", "sc-approval.yml")
+    waiting = await raw.post("/_sandbox/jobs", json={"repo": "acme/cases", "run_id": run_id, "job": "apply",
+                                                      "environment": "steering-council"})
+    assert waiting.status_code == 422 and "waits for a review" in waiting.json()["message"]
+    unknown = await raw.post("/_sandbox/jobs", json={"repo": "acme/cases", "run_id": 999999, "job": "apply"})
+    assert unknown.status_code == 422
+    shapeless = await raw.post("/_sandbox/jobs", json={"repo": "acme/cases"})
+    assert shapeless.status_code == 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_sanctions_support import Clock, run
+from test_sanctions_support import CASES, Clock, run, state_of
 from test_sweep_units import two_cases_one_lift_due
 
 from app.service import sweep_job
@@ -39,3 +39,32 @@ def test_a_sweep_job_left_by_a_dead_worker_is_finished_by_the_next_one(store):
 
 def test_a_re_run_of_the_workflow_is_a_new_pass(store):
     assert sweep_job.queue(store, 7, 1, Clock()()) != sweep_job.queue(store, 7, 2, Clock()())
+
+
+def test_a_pass_with_a_case_held_by_another_worker_is_run_again_until_that_case_is_done(store):
+    clock = Clock()
+
+    async def story():
+        world, first, second, decision = await two_cases_one_lift_due(store, clock)
+        # Another worker is deciding the second case right now (it may have died doing so): its lock is held.
+        lock = f"case-lock:{CASES}#{second}"
+        assert store.claim_effect(lock, clock())
+        job = sweep_job.queue(store, 4243, 1, clock())
+        worker = world.service_app.state.worker
+        await worker.drain()
+        await world.settle()
+        during = store.get_status(job), sweep_job.counts(store, job), store.get_sanction(decision).state
+        second_during = (await state_of(world, second)).applied
+        store.release_effect(lock)  # that worker saved and let go
+        clock.advance(LEASE + timedelta(seconds=1))
+        await worker.drain()
+        await world.settle()
+        return during, second_during, store.get_status(job), sweep_job.counts(store, job), \
+            (await state_of(world, second)).applied
+
+    during, second_during, status, counts, second_after = run(story())
+    # The pass did everything else (the lift first) and did not call itself done: the job waits one lease.
+    assert during[0] != "done" and during[1] is None and during[2] == "lifted"
+    # Run again once the lock was free: the second case's timers fired, and the job is done.
+    assert status == "done" and counts is not None and "busy" not in counts
+    assert len(second_after) > len(second_during)

@@ -47,12 +47,13 @@ async def build(env: dict[str, str]):
                           rt.context, rt.router.apply, settings.public_url)
     # Casts are held in memory and written in one batch before each deadline (app/polls/pool.py).
     pool = CastPool(rt.store)
+    # A stop or restart writes the casts the pool held (a process killed outright loses them: README).
     app = create_app(secret=settings.webhook_secret, store=rt.store, handle=rt.router, worker=rt.worker(),
+                     on_stop=[pool.write_all],
                      routes=[*calls.routes(), *sign_in.routes(), *pages.routes(),
                              *NoticePages(sign_in, rt.context, settings.session_secret).routes(),
                              *result_routes(rt.store, sign_in),
                              *ballot_routes(rt.store, sign_in, pool=pool)])
-    app.state.cast_pool = pool
     calls.wake = app.state.worker.kick
     return app
 
@@ -83,10 +84,7 @@ def serve(host: str, port: int, log_level: str = "INFO") -> int:
         # pair a ballot's signing request with its cast. The app logs delivery ids and code names only.
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
                                 proxy_headers=False, server_header=False, log_config=logs.uvicorn_config())
-        try:
-            await uvicorn.Server(config).serve()
-        finally:
-            app.state.cast_pool.write_all()  # a stop or restart writes the casts it held
+        await uvicorn.Server(config).serve()
 
     asyncio.run(main())
     return 0

@@ -8,7 +8,7 @@ from app.core.retention import action_retention
 from app.core.threads import thread_of
 from app.github.errors import Invalid, NotFound
 from app.sanctions import posts
-from app.sanctions.desk import STALE_AFTER, CannotApply, Desk, SanctionBusy
+from app.sanctions.desk import CannotApply, Desk, SanctionBusy
 from app.sanctions.kinds import Plan, interaction_expiry, plan_for
 from app.service.casefile import CaseFile
 from app.store.ledger import Sanction
@@ -25,7 +25,7 @@ async def apply_approved(desk: Desk, file: CaseFile, decision: Decision) -> Sanc
     record, created = store.begin_sanction(_record(file, decision, plan), desk.now)
     if record.state in DONE or (record.state == "failed" and record.failed_from != "applying"):
         return record
-    if not created and not store.claim_sanction(decision.id, "applying", desk.now, desk.now - STALE_AFTER):
+    if not created and not store.claim_sanction(decision.id, "applying", desk.now, desk.stale_before):
         raise SanctionBusy(f"{decision.id} is being applied by another run")
     try:
         details = await _STEPS[plan.kind](desk, file, decision, plan, store.get_sanction(decision.id))

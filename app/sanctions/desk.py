@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.core.policy import Policy
 from app.github.port import GitHubPort
-
-# An apply begun longer ago than this and never finished died with its process (the approval job's
-# timeout is 15 minutes); another run may take it over.
-STALE_AFTER = timedelta(minutes=15)
+from app.service.once import Busy
 
 
 @dataclass(frozen=True)
@@ -18,6 +15,13 @@ class Desk:
     store: object
     policy: Policy
     now: datetime
+
+    @property
+    def stale_before(self) -> datetime:
+        """An apply or lift claimed before this died with its process, maybe after acting: another run takes
+        it over (its steps are no-ops when repeated, its posts keyed). The store's claim timeout, two leases,
+        as for every other claim."""
+        return self.now - self.store.claim_timeout
 
     @property
     def org(self) -> str:
@@ -32,8 +36,9 @@ class Desk:
         return self.policy.roles.places.decisions
 
 
-class SanctionBusy(Exception):
-    """Another run is applying or lifting this sanction right now; try again later."""
+class SanctionBusy(Busy):
+    """Another run is applying or lifting this sanction right now; try again later (a Busy: the sweep runs
+    again for it after a lease, and a delivery waits)."""
 
 
 class CannotApply(Exception):

@@ -6,7 +6,7 @@ import logging
 from app.core.decide import URGENT_BAN
 from app.github.errors import NotFound
 from app.sanctions import posts
-from app.sanctions.desk import STALE_AFTER, Desk, SanctionBusy
+from app.sanctions.desk import Desk, SanctionBusy
 from app.store.ledger import Sanction
 
 log = logging.getLogger("conduct.sanctions")
@@ -21,7 +21,7 @@ async def lift_sanction(desk: Desk, decision_id: str) -> Sanction | None:
     record = store.get_sanction(decision_id)
     if record is None or record.state == "lifted":
         return record
-    if not store.claim_sanction(decision_id, "lifting", desk.now, desk.now - STALE_AFTER):
+    if not store.claim_sanction(decision_id, "lifting", desk.now, desk.stale_before):
         raise SanctionBusy(f"{decision_id} is being applied or lifted by another run")
     record = store.get_sanction(decision_id)
     number = record.details["case_issue"]

@@ -8,7 +8,7 @@ from functools import partial
 
 from app.sanctions import posts
 from app.sanctions.apply import apply_approved
-from app.sanctions.desk import STALE_AFTER, CannotApply, Desk
+from app.sanctions.desk import CannotApply, Desk
 from app.sanctions.kinds import interaction_expiry
 from app.sanctions.lift import lift_sanction
 from app.service import casefile
@@ -27,7 +27,7 @@ def units(desk: Desk, me: Identity) -> list[Unit]:
     jobs = [Unit(f"lift {r.decision_id}", LIFT, partial(_lift, desk, r.decision_id), r.details.get("case_issue"))
             for r in desk.store.due_sanctions(desk.now)]
     jobs += [Unit(f"apply {r.decision_id}", APPLY, partial(_resume_apply, desk, me, r), r.details.get("case_issue"))
-             for r in desk.store.unfinished_applies(desk.now - STALE_AFTER)]
+             for r in desk.store.unfinished_applies(desk.stale_before)]
     jobs += [Unit(f"remind {r.decision_id}", CHORE, partial(_remind, desk, r), r.details.get("case_issue"))
              for r in desk.store.sanctions_in_state("applied", "lifted", kind="manual")]
     jobs += [Unit(f"renew {r.decision_id}", LIFT, partial(_renew, desk, r), r.details.get("case_issue"))

@@ -18,7 +18,7 @@ from app.service.executor import finish_close
 from app.service.forget import forget_if_due
 from app.service.once import Busy, remember
 from app.service.polling import Apply, archive_when_cool, publish, remind_voters
-from app.service.units import CASE, CHORE, POLL, Unit, run_units
+from app.service.units import BUSY, CASE, CHORE, POLL, Unit, run_units
 
 log = logging.getLogger("conduct.sweep")
 
@@ -48,6 +48,9 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     failed = sum(1 for line in lines if ": failed (" in line)
     if failed:
         counts["failed"] = failed
+    busy = sum(1 for line in lines if line.endswith(f": {BUSY}"))
+    if busy:
+        counts["busy"] = busy
     return counts
 
 

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 
 from app.service.context import Context
-from app.service.once import remember
+from app.service.once import Busy, remember
 from app.service.polling import Apply
 from app.service.sweep import sweep
 
@@ -20,8 +20,12 @@ def queue(store, run_id: int, attempt: int, now: datetime) -> str:
 
 
 async def run(ctx: Context, apply: Apply, job: str) -> dict[str, int]:
-    """The worker's side: one pass, its counts kept for the call that is waiting for them."""
+    """The worker's side: one pass, its counts kept for the call that is waiting for them. A pass in which
+    a unit was busy (a step held by another worker, maybe one that died) is run again once that claim can
+    be taken over, rather than left to the next scheduled sweep: the job is deferred as a busy delivery is."""
     counts = await sweep(ctx, apply)
+    if counts.get("busy"):
+        raise Busy(f"{counts['busy']} sweep units held by another worker")
     remember(ctx.store, f"sweep-counts:{job}", json.dumps(counts))
     return counts
 

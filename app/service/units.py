@@ -5,7 +5,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.service.once import Busy
+
 log = logging.getLogger("conduct.sweep")
+BUSY = "busy (another worker holds a step), taken up again after its lease"
 
 # Lower runs first. A lift frees a person, so nothing may delay it; a poll's close and a case's timers
 # come after, and each case is its own job.
@@ -34,6 +37,12 @@ async def run_units(units: list[Unit], report: Report | None = None) -> list[str
     for unit in sorted(units, key=lambda u: u.priority):
         try:
             done = await unit.run()
+        except Busy:
+            # Another worker holds one of its steps: done within its lease if that worker lives, taken over
+            # once the claim goes stale if it died. Nothing failed; the sweep is run again for it (sweep_job).
+            log.info("sweep unit busy unit=%s", unit.what)
+            lines.append(f"{unit.what}: {BUSY}")
+            continue
         except Exception as error:  # noqa: BLE001 - one job's failure must not stop the others
             log.warning("sweep unit failed unit=%s error=%s", unit.what, type(error).__name__)
             lines.append(f"{unit.what}: failed ({type(error).__name__}), retried next sweep")

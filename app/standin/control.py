@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .http import state_of
+from .http import base_of, state_of
 from .ids import iso
+from .oidc import start_job
 from .state import SandboxError
 
 # The seeding helpers another process may call through POST /_sandbox/call.
@@ -115,7 +116,21 @@ async def call(request: Request) -> Response:
     return JSONResponse({"result": plain(result)})
 
 
+async def start_job_route(request: Request) -> Response:
+    """What GitHub's runner puts in a starting job's environment (its OIDC token URL and request token), for
+    a test in another process that plays the runner; a job behind an unapproved environment is refused."""
+    data = await request.json()
+    try:
+        values = start_job(state_of(request), data["repo"], int(data["run_id"]), data["job"],
+                           data.get("environment"), bool(data.get("id_token", True)),
+                           base=base_of(request).web)
+    except (KeyError, TypeError, ValueError, SandboxError) as exc:
+        return JSONResponse({"message": str(exc)}, status_code=422)
+    return JSONResponse(values, status_code=201)
+
+
 routes = [
+    Route("/_sandbox/jobs", start_job_route, methods=["POST"]),
     Route("/_sandbox/inject", inject, methods=["POST"]),
     Route("/_sandbox/faults", clear_faults, methods=["DELETE"]),
     Route("/_sandbox/state", read_state, methods=["GET"]),

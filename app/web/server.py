@@ -36,8 +36,10 @@ async def _failed(request: Request, exc: Exception) -> Response:
 
 def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[None]],
                routes: Sequence[BaseRoute] = (), worker: Worker | None = None,
-               now: Callable[[], datetime] | None = None) -> Starlette:
-    """The service. Nothing starts at import: the server runs this factory and the lifespan below."""
+               now: Callable[[], datetime] | None = None,
+               on_stop: Sequence[Callable[[], object]] = ()) -> Starlette:
+    """The service. Nothing starts at import: the server runs this factory and the lifespan below;
+    `on_stop` runs at its end (a stop or restart), once the worker is idle."""
     worker = worker or (Worker(store, handle, now) if now else Worker(store, handle))
 
     async def healthz(request: Request) -> JSONResponse:
@@ -51,6 +53,10 @@ def create_app(*, secret: str, store, handle: Callable[[Delivery], Awaitable[Non
         yield
         watch.cancel()
         await worker.wait_idle()
+        # Here and not after the server returns: on SIGTERM uvicorn raises the signal again once it has
+        # shut down, and the process ends there, before any code after the server would run.
+        for stop in on_stop:
+            stop()
 
     app = Starlette(
         routes=[
