@@ -42,6 +42,21 @@ class CaseFile:
     case: Case
     state_comment_id: int | None
 
+    @property
+    def ref(self) -> str:
+        """`owner/name#number`: the case's name in the store's keys (its outbox, its lock)."""
+        return case_ref(self.repo, self.number)
+
+
+def case_ref(repo: str, number: int) -> str:
+    return f"{repo}#{number}"
+
+
+def ref_number(ref: str, repo: str) -> int | None:
+    """The issue number of a `case_ref` in `repo`, else None."""
+    head, _, number = ref.rpartition("#")
+    return int(number) if head == repo and number.isdigit() else None
+
 
 def code_from_title(title: str) -> str | None:
     match = _CODE_TITLE.match(title or "")

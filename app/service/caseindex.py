@@ -16,7 +16,7 @@ from app.github.errors import GitHubError
 from app.github.payloads import IssueCommentEvent, IssuesEvent
 from app.github.port import GitHubPort
 from app.service import casefile
-from app.service.casefile import CaseFile, Identity
+from app.service.casefile import CaseFile, Identity, ref_number
 from app.service.once import remember
 from app.store.case_index import BUILT_KEY, IndexedCase
 
@@ -200,8 +200,7 @@ async def cases_to_visit(ctx: Context) -> list[tuple[int, str]]:
     visits = await build(ctx)
     # A case whose effects wait in the outbox (a crash or a failed call after its state was saved) is
     # visited whatever its state says: the state alone no longer shows that work is left.
-    prefix = f"{ctx.cases_repo}#"
-    waiting = {int(key[len(prefix):]) for key in ctx.store.outbox_case_keys() if key.startswith(prefix)}
+    waiting = {ref_number(key, ctx.cases_repo) for key in ctx.store.outbox_case_keys()} - {None}
     for row in await recheck_open(ctx):
         if row.issue_number in waiting or needs_visit(ctx, case_of(row), True):
             visits.append((row.issue_number, "open"))

@@ -10,16 +10,12 @@ from app.service.casefile import CaseFile
 from app.service.once import Busy
 
 
-def _key(file: CaseFile) -> str:
-    return f"case-lock:{file.repo}#{file.number}"
-
-
 @contextlib.asynccontextmanager
 async def held(store, file: CaseFile, now: datetime) -> AsyncIterator[None]:
     """Hold the case's lock while deciding and saving (one state write, not the effects after it): without
     it, two processes deciding two events from the same state would each save theirs, and the second save
     would lose the first's. Held by a live worker: Busy (the delivery waits); left by a dead one: taken over."""
-    key = _key(file)
+    key = f"case-lock:{file.ref}"
     if not store.claim_effect(key, now) and not store.reclaim_stale_effect(key, now):
         raise Busy(key)
     try:

@@ -20,19 +20,15 @@ GIVE_UP_AFTER = 3
 UNSAVED_KEPT = timedelta(days=2)
 
 
-def case_key(file: CaseFile) -> str:
-    return f"{file.repo}#{file.number}"
-
-
 def put(store, file: CaseFile, event_id: str, effects: tuple[fx.Effect, ...], now) -> None:
     """Record what the event's decision calls for, before its state is saved."""
-    store.put_outbox(case_key(file), event_id, effect_codec.dumps(effects), now)
+    store.put_outbox(file.ref, event_id, effect_codec.dumps(effects), now)
 
 
 async def carry_out(ctx, file: CaseFile) -> None:
     """Carry out the case's recorded effects whose state is saved, oldest first. A step that fails for
     now raises (the delivery or the sweep tries again); one GitHub refuses again and again is given up."""
-    for pending in ctx.store.pending_outbox(case_key(file)):
+    for pending in ctx.store.pending_outbox(file.ref):
         if pending.event_id not in file.case.applied:
             if ctx.now - pending.created_at > UNSAVED_KEPT:
                 ctx.store.outbox_done(pending.entry)
