@@ -118,7 +118,8 @@ def test_a_pasted_state_block_is_not_trusted(store):
 
     ours, again = run(story())
     assert again.case.stage.value == "intake"
-    assert again.case.model_copy(update={"applied": ()}) == ours.case
+    # The same state but for the ids of events applied since (the mediator's comment is one).
+    assert again.case.model_copy(update={"applied": ()}) == ours.case.model_copy(update={"applied": ()})
 
 
 def test_an_edited_or_deleted_state_comment_is_put_back(store):

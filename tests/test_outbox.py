@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_sanctions_support import CASES, WATCHED, Clock, comments, context, open_case, run, state_of, world_for
+from test_sanctions_support import (
+    CASES,
+    POLICY,
+    WATCHED,
+    Clock,
+    case_issues,
+    comments,
+    context,
+    open_case,
+    run,
+    state_of,
+    world_for,
+)
 
 from app.core import effect_codec
 from app.core import effects as fx
@@ -140,6 +152,32 @@ def test_a_step_github_keeps_refusing_is_given_up_and_said_on_the_case(store):
     # Only the second note's reaction still waits for its own tries; the first one's was given up.
     (left,) = store.pending_outbox(f"{CASES}#{number}")
     assert left.failures < outbox.GIVE_UP_AFTER and left.event_id not in gave_up[0]
+
+
+def test_a_new_case_whose_label_github_keeps_refusing_still_tells_the_mediators_and_the_reporter(store):
+    """Intake's effects go through the outbox too, and giving up is per step: the stage label refused every
+    time is given up and said, and the notes after it are posted all the same."""
+    clock = Clock()
+
+    async def story():
+        world = await world_for(store, clock)
+        world.state.inject("PUT", rf"^/repos/{CASES}/issues/\d+/labels$", 422, times=1000)
+        await world.as_user("reporter-1").create_issue(POLICY.roles.places.intake, "Help request", "please help", [],
+                                                       key="f")
+        for _ in range(outbox.GIVE_UP_AFTER + 1):
+            await world.settle()
+            clock.advance(timedelta(hours=2))
+        await world.settle()
+        (number,) = case_issues(world)
+        return world, number
+
+    world, number = run(story())
+    bodies = comments(world, number)
+    gave_up = [b for b in bodies if "gave up on" in b]
+    assert len(gave_up) == 1 and "`SetStage`" in gave_up[0]
+    assert any(b.startswith("**New help request") for b in bodies)
+    assert any("Message to `reporter-1`" in b for b in bodies)
+    assert store.pending_outbox(f"{CASES}#{number}") == []
 
 
 def test_a_closed_case_s_unlock_whose_state_landed_but_answered_502_is_finished_by_the_next_sweep(store):

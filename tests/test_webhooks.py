@@ -209,6 +209,39 @@ def test_a_lease_left_by_a_dead_worker_is_taken_up_without_a_new_webhook(store):
     assert handled.calls == [("orphan", "issues")] and store.get_status("orphan") == "done"
 
 
+def test_a_live_worker_keeps_its_lease_for_as_long_as_it_handles_the_delivery(store):
+    """A long sweep is not taken up by a second process: the handling worker renews its lease (every third
+    of it), so only a dead process's lease runs out. The clock here moves slower than the renewals."""
+    import asyncio
+
+    t0 = datetime.now(UTC)
+    lease = timedelta(seconds=0.9)
+    store.record_delivery("long", "issues", b'{"action": "opened", "issue": {"number": 5}}', t0)
+    clock = {"now": t0}
+    calls, taken = [], []
+
+    async def story():
+        release = asyncio.Event()
+
+        async def handle(delivery):
+            calls.append(delivery.delivery_id)
+            await release.wait()
+
+        worker = Worker(store, handle, lambda: clock["now"], lease=lease, wake_every=0.1)
+        worker.kick()
+        await asyncio.sleep(0.1)
+        for _ in range(6):  # 1.2 s of the desk's clock, past the first lease
+            clock["now"] += timedelta(seconds=0.2)
+            await asyncio.sleep(0.6)
+            taken.append(store.claim_delivery("another-process", clock["now"], lease))
+        release.set()
+        await worker.wait_idle()
+
+    asyncio.run(story())
+    assert calls == ["long"] and taken == [None] * 6
+    assert store.get_status("long") == "done"
+
+
 def test_deliveries_stored_before_a_crash_are_processed_at_startup(store):
     from datetime import UTC, datetime
 

@@ -11,7 +11,7 @@ from app.core.neutralise import neutralise_block
 from app.core.stages import Stage
 from app.github.errors import Forbidden, Moved, NotFound
 from app.render import render
-from app.service import casefile
+from app.service import casefile, outbox
 from app.service.casefile import CaseFile
 from app.service.context import Context
 from app.service.once import first_try, once, remember
@@ -66,11 +66,15 @@ async def open_private_case(ctx: Context, source: str, request: HelpRequested, r
     if file is None and casefile.state_comment_id(ctx.store, ctx.cases_repo, number) is not None:
         raise RuntimeError("the new case's state cannot be read")  # said on the case; never written over
     if file is None:
-        file = await casefile.save(ctx.github, ctx.store, CaseFile(ctx.cases_repo, number, outcome.case, None),
-                                   outcome.case)
+        # As for every decision (router.py): the effects are recorded before the state that calls for them
+        # is saved, so they are finished by whoever looks at the case next (a retry, the sweep), even if
+        # this delivery is given up on.
+        fresh = CaseFile(ctx.cases_repo, number, outcome.case, None)
+        outbox.put(ctx.store, fresh, request.id, outcome.effects, ctx.now)
+        file = await casefile.save(ctx.github, ctx.store, fresh, outcome.case.mark_applied(request.id))
     if once_confirmed is not None:
         await once_confirmed(file)
-    await ctx.executor.run(file, outcome.effects)
+    await outbox.carry_out(ctx, file)
     log.info("case opened case=%s channel=%s", code, request.channel)
     return file
 

@@ -9,7 +9,7 @@ from app.core import effects as fx
 from app.github.errors import GitHubError
 from app.render import render
 from app.service.casefile import CaseFile
-from app.service.once import Busy, once
+from app.service.once import Busy, once, remember
 
 log = logging.getLogger("conduct.outbox")
 # A step GitHub keeps refusing (not "later": "no") is given up after this many tries, said on the case,
@@ -34,25 +34,34 @@ async def carry_out(ctx, file: CaseFile) -> None:
                 ctx.store.outbox_done(pending.entry)
             continue
         effects = effect_codec.loads(pending.effects)
-        try:
-            await ctx.executor.run(file, effects)
-        except GitHubError as error:
-            # Only GitHub's "no" (a 404, a 403, a 422) is counted toward giving up; "later" and any
-            # fault of the desk's own raise as they are, and the step is tried again.
-            if isinstance(error, Busy) or error.retryable:
-                raise
-            tries = ctx.store.outbox_failed(pending.entry)
-            if tries < GIVE_UP_AFTER:
-                raise
-            await _give_up(ctx, file, pending.event_id, effects, type(error).__name__, tries)
+        while True:
+            try:
+                await ctx.executor.run(file, effects)
+                break
+            except GitHubError as error:
+                # Only GitHub's "no" (a 404, a 403, a 422) is counted toward giving up; "later" and any
+                # fault of the desk's own raise as they are, and the step is tried again.
+                if isinstance(error, Busy) or error.retryable:
+                    raise
+                tries = ctx.store.outbox_failed(pending.entry)
+                # The executor goes in order and stops at the step that failed: the first one not done.
+                step = next((e for e in effects if ctx.store.effect_result(e.key) is None), None)
+                if tries < GIVE_UP_AFTER or step is None:
+                    raise
+                # That one step is given up, and the steps after it still happen: a thread gone from
+                # GitHub must not keep the reporter and the mediators from hearing the rest.
+                await _give_up(ctx, file, pending.event_id, step, type(error).__name__, tries)
+                remember(ctx.store, step.key, f"given-up:{type(error).__name__}")
+                ctx.store.outbox_reset_failures(pending.entry)  # the next step has tries of its own
         ctx.store.outbox_done(pending.entry)
 
 
-async def _give_up(ctx, file: CaseFile, event_id: str, effects, error: str, tries: int) -> None:
-    left = [type(e).__name__ for e in effects if ctx.store.effect_result(e.key) is None]
-    log.warning("effects given up case=%s event=%s error=%s steps=%s", file.case.code, event_id, error, len(left))
-    key = f"{file.case.code}:{event_id}:abandoned"
-    body = render("effects-abandoned.md.j2", {"event": event_id, "steps": left, "error": error, "tries": tries})
+async def _give_up(ctx, file: CaseFile, event_id: str, step: fx.Effect, error: str, tries: int) -> None:
+    log.warning("effect given up case=%s event=%s error=%s step=%s", file.case.code, event_id, error,
+                type(step).__name__)
+    key = f"{file.case.code}:{event_id}:abandoned:{step.key}"
+    body = render("effects-abandoned.md.j2", {"event": event_id, "steps": [type(step).__name__], "error": error,
+                                               "tries": tries})
 
     async def post() -> str:
         return str((await ctx.github.create_comment(file.repo, file.number, body, key=key)).id)

@@ -60,6 +60,22 @@ class Worker:
             await self.process(delivery)
 
     async def process(self, delivery: Delivery) -> None:
+        keep = asyncio.get_running_loop().create_task(self._keep_lease(delivery.delivery_id))
+        try:
+            await self._process(delivery)
+        finally:
+            keep.cancel()
+
+    async def _keep_lease(self, delivery_id: str) -> None:
+        """Renew the lease every third of it while the delivery is handled: only a dead process's lease runs
+        out, so a long sweep is not taken up by a second process beside the live one."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            until = self.now() + self.lease
+            if not await asyncio.to_thread(self.store.renew_delivery, delivery_id, self.worker_id, until):
+                return  # settled meanwhile, or (after a long pause) taken over: nothing left to keep
+
+    async def _process(self, delivery: Delivery) -> None:
         try:
             await self.handle(delivery)
         except (RateLimited, Unavailable) as error:

@@ -88,6 +88,17 @@ class DeliveryStore(StoreBase):
             row = conn.execute(stmt).first()
         return None if row is None else Delivery(*row)
 
+    def renew_delivery(self, delivery_id: str, worker_id: str, until: datetime) -> bool:
+        """Extend this worker's lease on a delivery it is still handling; False if it no longer holds it."""
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.delivery_id == delivery_id, deliveries.c.worker_id == worker_id,
+                   deliveries.c.status == "processing")
+            .values(lease_until=until)
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
     def finish_delivery(self, delivery_id: str, worker_id: str) -> bool:
         """Mark done and drop the payload (it may quote report text); False if this worker lost the lease."""
         return self._settle(delivery_id, worker_id, status="done", payload=None, error_class=None)

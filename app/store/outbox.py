@@ -60,6 +60,11 @@ class OutboxStore(StoreBase):
                          .values(failures=case_outbox.c.failures + 1))
             return conn.execute(select(case_outbox.c.failures).where(case_outbox.c.entry == entry)).scalar() or 0
 
+    def outbox_reset_failures(self, entry: str) -> None:
+        """Start the entry's count of failures again (its failing step was given up; the next has its own)."""
+        with self._write() as conn:
+            conn.execute(update(case_outbox).where(case_outbox.c.entry == entry).values(failures=0))
+
     def outbox_done(self, entry: str) -> None:
         with self._write() as conn:
             conn.execute(delete(case_outbox).where(case_outbox.c.entry == entry))
