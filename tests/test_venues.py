@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from test_sanctions_support import case_issues
+from test_sanctions_support import Clock, case_issues
 
 from app.core.state_block import decode
+from app.standin.proxy import FaultProxy, nth_match
 from app.wiring.local import API, build_world
 from app.wiring.policy_files import load_policy
 
@@ -69,18 +70,28 @@ def test_help_in_a_review_body_opens_a_case_and_is_hidden(store):
     assert world.state.review_items[said["id"]].minimized is not None
 
 
+async def help_in_a_discussion(world):
+    """reporter-3 writes `/conduct help` in a comment on a discussion of the watched repository."""
+    repo = world.state.repo(WATCHED)
+    repo.has_discussions = True
+    world.state.add_discussion_category(WATCHED, "General")
+    person = world.as_user("participant-1")
+    found = await person.discussion_categories(WATCHED)
+    discussion = await person.create_discussion(found.repo_node_id, found.category("General").node_id,
+                                                "Roadmap", "What next?")
+    await world.as_user("reporter-3").add_discussion_comment(discussion.node_id,
+                                                             "/conduct help someone keeps following me here")
+
+
+def discussion_answers(world) -> list[str]:
+    (disc,) = world.state.repo(WATCHED).discussions.values()
+    return [c.body for c in disc.comments if "The conduct mediators will be in touch" in c.body]
+
+
 def test_help_in_a_discussion_comment_opens_a_case_and_is_deleted(store):
     async def story():
         world = await build_world(POLICY, store)
-        repo = world.state.repo(WATCHED)
-        repo.has_discussions = True
-        world.state.add_discussion_category(WATCHED, "General")
-        person = world.as_user("participant-1")
-        found = await person.discussion_categories(WATCHED)
-        discussion = await person.create_discussion(found.repo_node_id, found.category("General").node_id,
-                                                    "Roadmap", "What next?")
-        await world.as_user("reporter-3").add_discussion_comment(discussion.node_id,
-                                                                 "/conduct help someone keeps following me here")
+        await help_in_a_discussion(world)
         await world.settle()
         return world
 
@@ -90,6 +101,70 @@ def test_help_in_a_discussion_comment_opens_a_case_and_is_deleted(store):
     (disc,) = world.state.repo(WATCHED).discussions.values()
     (answer,) = disc.comments  # the signal is deleted, not minimized
     assert "The conduct mediators will be in touch" in answer.body
+
+
+class WorkerDied(Exception):
+    """The worker ends after acting and before recording it (a real one would be killed there)."""
+
+
+def test_a_discussion_answer_left_by_a_worker_that_died_is_found_and_not_posted_again(store, monkeypatch):
+    clock, died = Clock(), []
+    claim, complete = store.claim_effect, store.complete_effect
+
+    def hiding(key: str) -> bool:
+        return key.startswith("signal:") and key.endswith(":hide")
+
+    def claim_long_ago(key, now=None):
+        # The dead worker's claim is old by the time its delivery is retried: the next worker takes it over.
+        return claim(key, clock() - timedelta(hours=1) if hiding(key) else now)
+
+    def dies_before_recording(key, result):
+        if hiding(key) and not died:
+            died.append(key)  # the signal is deleted and the answer posted, but nothing says so
+            raise WorkerDied(key)
+        return complete(key, result)
+
+    monkeypatch.setattr(store, "claim_effect", claim_long_ago)
+    monkeypatch.setattr(store, "complete_effect", dies_before_recording)
+
+    async def story():
+        world = await build_world(POLICY, store, now=clock)
+        await help_in_a_discussion(world)
+        await world.settle()
+        assert died and len(discussion_answers(world)) == 1  # the answer landed before the worker died
+        clock.advance(timedelta(hours=1))  # the delivery's retry is due
+        await world.settle()
+        return world
+
+    world = run(story())
+    assert store.effect_result(died[0]) is not None  # the step is recorded now
+    issue, case = the_case(world)
+    assert "keeps following me" in issue.body and case.venue == "discussion-comment"
+    (answer,) = discussion_answers(world)
+    assert "conduct-desk:key=" in answer  # findable by its marker
+
+
+def test_a_discussion_answer_whose_reply_was_lost_is_found_and_not_posted_again(store):
+    clock, proxies = Clock(), []
+
+    def faulty(inner):
+        # GitHub posts the answer and then answers 502: the desk cannot tell whether it was posted.
+        rule = nth_match("POST", "/graphql", 1, "after", operation="AddDiscussionComment")
+        proxies.append(FaultProxy(inner, rule=rule).arm())
+        return proxies[0]
+
+    async def story():
+        world = await build_world(POLICY, store, now=clock, wrap_transport=faulty)
+        await help_in_a_discussion(world)
+        await world.settle()
+        clock.advance(timedelta(hours=1))  # any retry of the delivery is due
+        await world.settle()
+        return world
+
+    world = run(story())
+    assert [kind for _, _, kind in proxies[0].log] == ["after"]
+    the_case(world)
+    assert len(discussion_answers(world)) == 1
 
 
 def test_a_help_line_in_a_quote_of_a_review_opens_nothing(store):

@@ -325,14 +325,14 @@ class GitHubAdapter(GitHubPort):
 
     async def _create_once(
         self,
-        operation: str,
-        create: Callable[[], Awaitable[Response[Any]]],
+        create: Callable[[], Awaitable[Any]],
         find: Callable[[datetime], Awaitable[Any | None]],
         look_first: bool = False,
     ) -> Any:
-        """POST, and after an unclear failure (5xx, timeout) look for the marker before posting again.
+        """Create (a REST POST or a GraphQL mutation), and after an unclear failure (5xx, timeout) look for
+        the marker before creating again; `create` and `find` answer in the same shape.
 
-        A POST is never repeated blindly: GitHub may have created the thing and then failed to answer.
+        A create is never repeated blindly: GitHub may have created the thing and then failed to answer.
         With `look_first`, the caller knows of an earlier attempt (another process's, maybe): look first.
         """
         since = self._clock() - (LOOK_FIRST_LOOKBACK if look_first else MARKER_LOOKBACK)
@@ -343,7 +343,7 @@ class GitHubAdapter(GitHubPort):
         last: Unavailable | None = None
         for _attempt in range(CREATE_ATTEMPTS):
             try:
-                return (await self._call(operation, create)).json()
+                return await create()
             except Unavailable as exc:
                 last = exc
             found = await find(since)
@@ -361,14 +361,12 @@ class GitHubAdapter(GitHubPort):
         async def find(since: datetime) -> dict[str, Any] | None:
             return await self._find_issue(repo, tag, since)
 
-        created = await self._create_once(
-            "issues/create",
-            lambda: self._gh.rest.issues.async_create(
+        async def create() -> dict[str, Any]:
+            return (await self._call("issues/create", lambda: self._gh.rest.issues.async_create(
                 owner, name, title=title, body=text, labels=list(labels)
-            ),
-            find,
-            look_first,
-        )
+            ))).json()
+
+        created = await self._create_once(create, find, look_first)
         return parse_issue(created)
 
     async def _find_issue(self, repo: str, tag: str, since: datetime) -> dict[str, Any] | None:
@@ -488,12 +486,12 @@ class GitHubAdapter(GitHubPort):
                 None,
             )
 
-        created = await self._create_once(
-            "issues/create-comment",
-            lambda: self._gh.rest.issues.async_create_comment(owner, name, number, body=text),
-            find,
-            look_first,
-        )
+        async def create() -> dict[str, Any]:
+            return (await self._call("issues/create-comment", lambda: self._gh.rest.issues.async_create_comment(
+                owner, name, number, body=text
+            ))).json()
+
+        created = await self._create_once(create, find, look_first)
         return parse_comment(created)
 
     async def update_comment(self, repo: str, comment_id: int, body: str) -> Comment:
@@ -865,12 +863,25 @@ class GitHubAdapter(GitHubPort):
         )
         return parse_discussion(data["createDiscussion"]["discussion"])
 
-    async def add_discussion_comment(self, discussion_id: str, body: str) -> DiscussionComment:
-        data = await self._graphql(
-            "addDiscussionComment", M_DISCUSSION_COMMENT, {"id": discussion_id, "body": body}
-        )
-        comment = data["addDiscussionComment"]["comment"]
-        return DiscussionComment(comment["id"], comment["url"])
+    async def add_discussion_comment(self, discussion_id: str, body: str, key: str | None = None
+                                     ) -> DiscussionComment:
+        text = body if key is None else with_marker(body, key)
+
+        async def create() -> DiscussionComment:
+            data = await self._graphql(
+                "addDiscussionComment", M_DISCUSSION_COMMENT, {"id": discussion_id, "body": text}
+            )
+            comment = data["addDiscussionComment"]["comment"]
+            return DiscussionComment(comment["id"], comment["url"])
+
+        if key is None:
+            return await create()
+
+        async def find(_since: datetime) -> DiscussionComment | None:
+            # One page of the latest comments: a comment that was just posted is among them.
+            return await self.find_discussion_comment(discussion_id, key)
+
+        return await self._create_once(create, find)
 
     async def close_discussion(self, discussion_id: str, reason: DiscussionCloseReason = "RESOLVED") -> None:
         await self._graphql("closeDiscussion", M_CLOSE_DISCUSSION, {"id": discussion_id, "reason": reason})

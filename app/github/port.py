@@ -353,7 +353,10 @@ class GitHubPort(abc.ABC):
         """The newest discussions of the category (one page) searched for the key's marker in the body."""
 
     @abc.abstractmethod
-    async def add_discussion_comment(self, discussion_id: str, body: str) -> DiscussionComment: ...
+    async def add_discussion_comment(self, discussion_id: str, body: str, key: str | None = None
+                                     ) -> DiscussionComment:
+        """A top-level comment on the discussion. With `key` it carries that idempotency marker, and after
+        an unclear failure it is looked for (find_discussion_comment) before it is posted again."""
 
     @abc.abstractmethod
     async def find_discussion_comment(self, discussion_id: str, key: str) -> DiscussionComment | None:

@@ -136,20 +136,28 @@ async def from_public_issue(ctx: Context, delivery_id: str, repo: str, issue) ->
 
 
 async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment, text: str,
-                      venue: str = "issue-comment",
-                      answer: Callable[[str, str], Awaitable[object]] | None = None) -> CaseFile:
+                      venue: str = "issue-comment") -> CaseFile:
     """Channel 3: `/conduct help` in a watched thread. The case links the thread; the signal is deleted.
 
     `venue` says where it was written: an issue or pull request conversation comment, an inline review
-    comment, a review's body or a discussion comment. Every one is deleted (a minimized comment stays
-    readable to every reader) but a review's body, which GitHub's API cannot delete: it is minimized. The
-    person is answered in the same conversation (`answer(body, key)`; by default a comment on the issue or PR)."""
+    comment, a review's body or a discussion comment (then `issue` is the discussion). Every one is deleted
+    (a minimized comment stays readable to every reader) but a review's body, which GitHub's API cannot
+    delete: it is minimized. The person is answered in the same conversation: a comment on the issue or
+    PR, or a top-level comment on the discussion, carrying its marker either way."""
     source = f"signal:{repo}:{comment.id}" if venue == "issue-comment" else f"signal:{repo}:{venue}:{comment.id}"
     reporter = comment.user.login if comment.user else "ghost"
     request = HelpRequested(delivery_id, "signal", reporter, comment.html_url or issue.html_url, venue=venue)
+    key = f"{source}:ack"
 
-    async def post_answer(body: str, key: str) -> object:
+    async def post_answer(body: str) -> object:
+        if venue == "discussion-comment":
+            return await ctx.github.add_discussion_comment(issue.node_id, body, key=key)
         return await ctx.github.create_comment(repo, issue.number, body, key=key)
+
+    async def find_answer() -> object | None:
+        if venue == "discussion-comment":
+            return await ctx.github.find_discussion_comment(issue.node_id, key)
+        return await ctx.github.find_comment(repo, issue.number, key)
 
     async def hide(file: CaseFile) -> None:
         async def delete_and_answer() -> None:
@@ -164,15 +172,12 @@ async def from_signal(ctx: Context, delivery_id: str, repo: str, issue, comment,
             else:
                 await ctx.github.minimize_comment(comment.node_id, "RESOLVED")  # a review's body: no delete
             # The answer names no one and no case; the reporter hears the rest in private.
-            await (answer or post_answer)(render("acknowledge-signal.md.j2"), f"{source}:ack")
+            await post_answer(render("acknowledge-signal.md.j2"))
 
         async def answered() -> str | None:
             # A worker that died after answering had deleted the signal first; one that died before
             # answering is taken over and runs again (deleting what is gone counts as deleted).
-            if answer is not None:
-                return None  # a discussion's answer carries no marker to look for: it runs again
-            found = await ctx.github.find_comment(repo, issue.number, f"{source}:ack")
-            return "done" if found else None
+            return "done" if await find_answer() is not None else None
 
         await once(ctx.store, f"{source}:hide", delete_and_answer, check=answered)
 

@@ -34,11 +34,7 @@ async def help_in_venue(ctx: Context, delivery_id: str, repo: str, payload: Venu
     helps = [c for c in found if isinstance(c, Command) and c.verb == "help"]
     if not helps:
         return
-    answer = None
-    if isinstance(payload, DiscussionCommentEvent):
-        async def answer(text: str, key: str) -> object:  # a discussion is answered in the discussion
-            return await ctx.github.add_discussion_comment(thread.node_id, text)
-    await intake.from_signal(ctx, delivery_id, repo, thread, comment, helps[0].text, venue=venue, answer=answer)
+    await intake.from_signal(ctx, delivery_id, repo, thread, comment, helps[0].text, venue=venue)
 
 
 async def block_on_record(ctx: Context, delivery_id: str, payload: OrgBlockEvent) -> None:
