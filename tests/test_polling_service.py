@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+from app.github.adapter import with_marker
 from app.service.polling import MAX_COMMENT, publish
 
 
@@ -16,7 +17,8 @@ class Forum:
     closed: list[str] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)
 
-    async def add_discussion_comment(self, discussion_id, body):
+    async def add_discussion_comment(self, discussion_id, body, key=None):
+        body = body if key is None else with_marker(body, key)
         assert len(body) <= 65_536, "GitHub would refuse this comment"
         self.comments.append(body)
         return SimpleNamespace(url=f"https://forum/{len(self.comments)}")

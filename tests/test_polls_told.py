@@ -15,6 +15,7 @@ from app.polls import client
 from app.service.context import Context
 from app.service.polling import open_case_poll
 from app.service.sweep import sweep
+from app.standin.proxy import FaultProxy, nth_match
 from app.web.auth import SESSION_COOKIE, SignIn
 from app.web.ballot import ballot_routes
 from app.wiring.local import build_world
@@ -26,6 +27,30 @@ PLACES = POLICY.roles.places
 PUBLIC = "http://desk.local"
 
 
+async def poll_opened(store, clock_box: dict, mailer=None, wrap_transport=None):
+    """A case escalated and its poll opened: (world, a context maker, the poll's id, the sign-in)."""
+    sign_in = SignIn("t" * 40, PUBLIC, authorize=lambda redirect, state: "", exchange=None)
+    world = await build_world(POLICY, store, now=lambda: clock_box["now"], public_url=PUBLIC,
+                              extra_routes=ballot_routes(store, sign_in, clock=lambda: clock_box["now"]),
+                              wrap_transport=wrap_transport)
+
+    def ctx():
+        return Context.make(world.github, POLICY, store, world.router.me, clock_box["now"], PUBLIC, mailer)
+
+    thread = await world.as_user("participant-1").create_issue(PLACES.watched[0], "Parser", "x", [], key="t")
+    await world.as_user("reporter-1").create_comment(PLACES.watched[0], thread.number,
+                                                     "/conduct help they keep mocking my accent", key="s")
+    await world.settle()
+    mediator = world.as_user("mediator-1")
+    for text in ("/conduct assign @mediator-1", SUMMARY, "/conduct escalate @participant-1"):
+        clock_box["now"] += timedelta(hours=1)
+        await mediator.create_comment(PLACES.cases, 1, text, key=f"m-{clock_box['now'].timestamp():.0f}")
+        await world.settle()
+    poll_id = await open_case_poll(ctx(), "C-2026-001", PUBLIC, world.router.apply)
+    await world.settle()
+    return world, ctx, poll_id, sign_in
+
+
 def test_the_electorate_is_told_when_a_poll_opens_and_reminded_before_it_closes(store, mailbox):
     clock_box = {"now": datetime(2026, 3, 2, 9, 0, tzinfo=UTC)}
     for login in ("voter-1", "voter-2", "voter-3"):
@@ -33,24 +58,7 @@ def test_the_electorate_is_told_when_a_poll_opens_and_reminded_before_it_closes(
     mailer = Mailer(SmtpSettings.from_env(mailbox.env))
 
     async def story():
-        sign_in = SignIn("t" * 40, PUBLIC, authorize=lambda redirect, state: "", exchange=None)
-        world = await build_world(POLICY, store, now=lambda: clock_box["now"], public_url=PUBLIC,
-                                  extra_routes=ballot_routes(store, sign_in, clock=lambda: clock_box["now"]))
-
-        def ctx():
-            return Context.make(world.github, POLICY, store, world.router.me, clock_box["now"], PUBLIC, mailer)
-
-        thread = await world.as_user("participant-1").create_issue(PLACES.watched[0], "Parser", "x", [], key="t")
-        await world.as_user("reporter-1").create_comment(PLACES.watched[0], thread.number,
-                                                         "/conduct help they keep mocking my accent", key="s")
-        await world.settle()
-        mediator = world.as_user("mediator-1")
-        for text in ("/conduct assign @mediator-1", SUMMARY, "/conduct escalate @participant-1"):
-            clock_box["now"] += timedelta(hours=1)
-            await mediator.create_comment(PLACES.cases, 1, text, key=f"m-{clock_box['now'].timestamp():.0f}")
-            await world.settle()
-        poll_id = await open_case_poll(ctx(), "C-2026-001", PUBLIC, world.router.apply)
-        await world.settle()
+        world, ctx, poll_id, sign_in = await poll_opened(store, clock_box, mailer)
         (discussion,) = world.state.repo(PLACES.deliberation.repo).discussions.values()
         assert f"@{POLICY.roles.organization}/{POLICY.roles.roles.voters.team}" in discussion.body
         assert "also supports every milder one" in discussion.body
@@ -84,3 +92,26 @@ def test_the_electorate_is_told_when_a_poll_opens_and_reminded_before_it_closes(
         assert len(reminded) == 2 and SENTENCES["poll-reminder"] in reminded[1].get_content()
 
     asyncio.run(story())
+
+
+def test_a_reminder_github_posted_but_answered_502_for_is_not_posted_again(store):
+    clock_box = {"now": datetime(2026, 3, 2, 9, 0, tzinfo=UTC)}
+    box = {}
+
+    def wrap(inner):
+        box["proxy"] = FaultProxy(inner, rule=nth_match("POST", "/graphql", 1, "after", "AddDiscussionComment"))
+        return box["proxy"]
+
+    async def story():
+        world, ctx, poll_id, _sign_in = await poll_opened(store, clock_box, wrap_transport=wrap)
+        clock_box["now"] = store.get_poll(poll_id).deadline - POLICY.process.poll.remind_before + timedelta(minutes=1)
+        box["proxy"].arm()
+        await sweep(ctx(), world.router.apply)
+        clock_box["now"] += timedelta(minutes=15)
+        await sweep(ctx(), world.router.apply)
+        (discussion,) = world.state.repo(PLACES.deliberation.repo).discussions.values()
+        return discussion, box["proxy"].log
+
+    discussion, faults = asyncio.run(story())
+    assert [kind for _position, _what, kind in faults] == ["after"]
+    assert len(discussion.comments) == 1

@@ -103,7 +103,8 @@ async def remind_voters(ctx: Context) -> list[str]:
         key = f"poll-reminder:{poll.poll_id}"
 
         async def comment(discussion=discussion, body=body, key=key) -> str:
-            return (await ctx.github.add_discussion_comment(discussion, with_marker(body, key))).url
+            # With its key: after an unclear failure (a 5xx once GitHub posted it) it is looked for, not repeated.
+            return (await ctx.github.add_discussion_comment(discussion, body, key=key)).url
 
         async def reminded(discussion=discussion, key=key) -> str | None:  # by a worker that died after posting
             found = await ctx.github.find_discussion_comment(discussion, key)
