@@ -459,7 +459,9 @@ def urgent_ban(desk: Desk) -> None:
     say(desk, "mediator-1", "/conduct urgent-ban @participant-2 7d threats in private messages")
 
 
-def sc_approves(desk: Desk) -> None:
+def sc_reviews(desk: Desk) -> None:
+    """One SC member approves the environment's review; the released apply job's call finds one approval of
+    the two the policy asks for, and applies nothing yet."""
     github = desk.github()
     (decision,) = [i["title"].split()[-1] for i in github["repos"][DECISIONS]["issues"].values()]
     run_id = run_with(github, DECISIONS, "decision", decision)
@@ -470,7 +472,15 @@ def sc_approves(desk: Desk) -> None:
         assert answer.status_code == 200, answer.text
     answer = desk.job(DECISIONS, run_id, "sc-approval.yml", "apply", {"decision": decision})
     assert answer.status_code < 300, answer.text
-    (number,) = [int(n) for n in github["repos"][DECISIONS]["issues"]]
+
+
+def one_approval(state: dict) -> bool:
+    return any("sc-2" in d["approved_by"] for states in state["cases"].values() for d in states[-1]["decisions"])
+
+
+def second_sc_approves(desk: Desk) -> None:
+    """The second SC member approves on the decision's issue: the quorum is met and the ban is applied."""
+    (number,) = [int(n) for n in desk.github()["repos"][DECISIONS]["issues"]]
     say(desk, "sc-3", "/conduct sc approve", repo=DECISIONS, number=number)
 
 
@@ -507,9 +517,12 @@ WORKS = {
     "poll-close": Work(((intake, intake_done), (take, take_done), (escalate, dispatched(CASES, "case")),
                         (open_poll, poll_opened), (vote, anything), (three_days_later, anything)),
                        sweep, poll_closed, clocked=True),
+    # The SC's approval that completes the quorum: the urgent ban applied, the person and the case told.
+    "sanction-apply": Work(((intake, intake_done), (take, take_done), (urgent_ban, dispatched(DECISIONS, "decision")),
+                            (sc_reviews, one_approval)), second_sc_approves, banned),
     # The sweep after an urgent ban's end: the block lifted, the person told the path back, the case told.
     "sanction-lift": Work(((intake, intake_done), (take, take_done), (urgent_ban, dispatched(DECISIONS, "decision")),
-                           (sc_approves, banned), (eight_days_later, anything)),
+                           (sc_reviews, one_approval), (second_sc_approves, banned), (eight_days_later, anything)),
                           sweep, ban_lifted, clocked=True),
 }
 # Each work's writes without a crash, in order: the positions. The number after `#` counts the calls
@@ -544,6 +557,15 @@ WRITES = {
         f"POST /repos/{CASES}/issues/1/comments",  # 6: the mediators told the result
         f"PUT /repos/{CASES}/issues/1/labels",  # 7: stage: decision
         f"POST /repos/{CASES}/issues/1/comments #2",  # 8: the reporter's inbox message
+    ),
+    "sanction-apply": (
+        f"PATCH /repos/{CASES}/issues/comments/<id>",  # 0: the case's state: approved
+        f"PUT /orgs/{ORG}/blocks/participant-2",  # 1: the ban
+        f"POST /repos/{CASES}/issues/1/comments",  # 2: the mediators told it is applied
+        f"POST /repos/{CASES}/issues/1/comments #2",  # 3: and that the SC approved
+        f"POST /repos/{CASES}/issues/1/comments #3",  # 4: the person's inbox message
+        f"POST /repos/{CASES}/issues/1/comments #4",  # 5: no e-mail for them: the hand-over note
+        f"POST /repos/{DECISIONS}/issues/1/comments",  # 6: the SC told where it wrote
     ),
     "sanction-lift": (
         f"DELETE /orgs/{ORG}/blocks/participant-2",  # 0: the block lifted, first
@@ -609,6 +631,7 @@ DEFAULT = {
     "intake": {(0, "before"), (0, "after"), (1, "after"), (2, "after"), (3, "before"), (5, "after"), (7, "before")},
     "command": {(0, "after")},
     "poll-close": {(0, "after"), (4, "after"), (5, "after")},
+    "sanction-apply": {(0, "after"), (1, "after")},
     "sanction-lift": {(0, "after"), (2, "before")},
 }
 ON_POSTGRES = {"intake": {(0, "before")}, "command": {(0, "before")}, "poll-close": {(3, "before")}}

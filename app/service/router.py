@@ -154,6 +154,10 @@ class Router:
         else:
             meant = bool(file.case.pending_decisions) and file.case.pending_decisions[-1].id == decision
         if not meant:
+            if file is not None:
+                # A retried delivery of the comment that did decide (its state was saved before a crash):
+                # the decision no longer waits, and what it left undone is finished here.
+                await outbox.carry_out(ctx, file)
             log.info("decision comment for a decision not waiting issue=%s", payload.issue.number)
             return
         actor = await ctx.roles.actor(payload.comment.user.login)
@@ -316,7 +320,12 @@ class Router:
         file = await casefile.load(ctx.github, ctx.store, ctx.cases_repo, number, ctx.me)
         recorded = file.case.decision(decision) if file else None
         if recorded is None or recorded.approved_at is not None:
-            return None, ""  # decided already (approved, rejected or expired): a late review changes nothing
+            # Decided already (approved, rejected or expired): a late review changes nothing. It may be the
+            # retried delivery of the review that did decide, its state saved before a crash: what that
+            # decision left undone is finished here.
+            if file is not None:
+                await outbox.carry_out(ctx, file)
+            return None, ""
         return file, decision
 
     async def record_history(self, ctx: Context, file: CaseFile, decision: str, run_id: int,
