@@ -202,6 +202,8 @@ def test_a_party_or_recused_sc_member_is_refused_on_the_environment(store, who):
     assert pending is not None and pending.approved_by == ()  # neither rejected nor approved
     refusals = [body for body in comments(world, number) if "on the `steering-council` environment:" in body]
     assert len(refusals) == 1 and "does not count" in refusals[0]
+    # A rejection ends GitHub's run even when it does not count: the SC is told where it can still decide.
+    assert ("`/conduct sc approve`" in refusals[0]) == (who == "subject")
     assert released[0] in (None, REFUSED)
     assert SUBJECT not in org(world).blocks and world.store.get_sanction(decision) is None
 
