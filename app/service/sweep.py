@@ -32,7 +32,9 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     jobs.append(Unit("close due polls", POLL, partial(_close_polls, ctx, counts)))
     jobs.append(Unit("remind voters", POLL, partial(remind_voters, ctx)))
     lines = await run_units(jobs, partial(_report, ctx))
-    counts["sanctions"] = sum(1 for line in lines if line.startswith(("lift ", "apply ", "remind ", "renew ")))
+    # What was done: a unit that failed or was busy says so on its line, and did nothing this pass.
+    counts["sanctions"] = sum(1 for line in lines if line.startswith(("lift ", "apply ", "remind ", "renew "))
+                              and ": failed (" not in line and not line.endswith(f": {BUSY}"))
     # The cases' jobs come after the polls closed above, so a poll due now is published in this pass.
     issues = await case_issues(ctx)
     cases = [Unit(f"case #{number}", CASE, partial(_case, ctx, apply, counts, number, state), number)
