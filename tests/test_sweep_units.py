@@ -83,3 +83,18 @@ def test_a_lift_happens_even_when_the_cases_cannot_be_listed(store):
     state, teams, raised = run(story())
     assert state == "lifted" and teams == ["triage"]
     assert raised == "Unavailable"
+
+
+def test_a_lift_that_fails_is_counted_as_failed_not_as_done(store):
+    clock = Clock()
+
+    async def story():
+        world, _first, _second, decision = await two_cases_one_lift_due(store, clock)
+        # Giving the team back fails for now: the lift cannot finish this pass.
+        world.state.inject("PUT", rf"^/orgs/{ORG}/teams/[^/]+/memberships/{SUBJECT}$", 502, times=1000)
+        counts = await sweep(context(world, clock), world.router.apply)
+        return counts, store.get_sanction(decision).state
+
+    counts, state = run(story())
+    assert state != "lifted"
+    assert counts["sanctions"] == 0 and counts["failed"] >= 1
