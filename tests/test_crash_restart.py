@@ -774,37 +774,6 @@ def test_a_kill_fault_ends_the_caller_at_the_nth_matching_call_before_or_after_g
     assert killed == [landed] and len(reached) == landed + 1
 
 
-def test_an_effect_held_by_another_worker_defers_its_delivery_by_one_lease(store):
-    import asyncio
-    from datetime import UTC, datetime, timedelta
-
-    from app.service.once import Busy
-    from app.service.worker import Worker
-
-    now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
-    calls = []
-
-    async def handle(delivery):
-        calls.append(now[0])
-        if len(calls) == 1:
-            raise Busy
-
-    async def story():
-        worker = Worker(store, handle, now=lambda: now[0], lease=timedelta(seconds=3), wake_every=0.5)
-        store.record_delivery("held", "issues", b'{"action": "opened"}', now[0])
-        await worker.drain()
-        now[0] += timedelta(seconds=2)
-        early = await worker.drain()
-        now[0] += timedelta(seconds=2)
-        late = await worker.drain()
-        await asyncio.sleep(0)
-        return early, late
-
-    early, late = asyncio.run(story())
-    assert early == 0 and late == 1 and len(calls) == 2
-    assert store.get_status("held") == "done"
-
-
 def test_a_worker_refuses_an_idle_wake_as_long_as_its_lease():
     from datetime import timedelta
 

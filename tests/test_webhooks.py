@@ -257,12 +257,11 @@ def test_health(service):
     assert client.get("/healthz").json() == {"status": "ok", "pending_deliveries": 0}
 
 
-def test_a_rate_limited_delivery_waits_for_the_reset_then_runs_without_a_redelivery(store):
+def deferred_once(store, delivery_id: str, error, waits: tuple[timedelta, ...], lease: timedelta = LEASE):
+    """A delivery whose first handling raises `error(now)`; then the clock moves on by each of `waits` and
+    the worker drains again. Returns its status after the error, what each later drain handled, and the
+    times it was handled at."""
     import asyncio
-    from datetime import UTC, datetime, timedelta
-
-    from app.github.errors import RateLimited
-    from app.service.worker import Worker
 
     now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
     calls = []
@@ -270,21 +269,40 @@ def test_a_rate_limited_delivery_waits_for_the_reset_then_runs_without_a_redeliv
     async def handle(delivery):
         calls.append(now[0])
         if len(calls) == 1:
-            raise RateLimited("issues/create-comment", retry_at=now[0] + timedelta(minutes=7))
+            raise error(now[0])
 
     async def story():
-        worker = Worker(store, handle, now=lambda: now[0])
-        store.record_delivery("limited", "issues", b'{"action": "opened"}', now[0])
+        worker = Worker(store, handle, now=lambda: now[0], lease=lease, wake_every=lease.total_seconds() / 6)
+        store.record_delivery(delivery_id, "issues", b'{"action": "opened"}', now[0])
         await worker.drain()
-        status_after_limit = store.get_status("limited")
-        now[0] += timedelta(minutes=6)
-        early = await worker.drain()
-        now[0] += timedelta(minutes=2)
-        late = await worker.drain()
+        after_error = store.get_status(delivery_id)
+        handled = []
+        for wait in waits:
+            now[0] += wait
+            handled.append(await worker.drain())
         await asyncio.sleep(0)
-        return status_after_limit, early, late
+        return after_error, handled
 
-    status_after_limit, early, late = asyncio.run(story())
+    after_error, handled = asyncio.run(story())
+    return after_error, handled, calls
+
+
+def test_a_rate_limited_delivery_waits_for_the_reset_then_runs_without_a_redelivery(store):
+    from app.github.errors import RateLimited
+
+    status_after_limit, (early, late), calls = deferred_once(
+        store, "limited", lambda at: RateLimited("issues/create-comment", retry_at=at + timedelta(minutes=7)),
+        (timedelta(minutes=6), timedelta(minutes=2)))
     assert status_after_limit == "pending"
     assert early == 0 and late == 1 and len(calls) == 2
     assert store.get_status("limited") == "done"
+
+
+def test_an_effect_held_by_another_worker_defers_its_delivery_by_one_lease(store):
+    from app.service.once import Busy
+
+    _status, (early, late), calls = deferred_once(store, "held", lambda at: Busy(),
+                                                  (timedelta(seconds=2), timedelta(seconds=2)),
+                                                  lease=timedelta(seconds=3))
+    assert early == 0 and late == 1 and len(calls) == 2
+    assert store.get_status("held") == "done"

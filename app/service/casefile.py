@@ -145,7 +145,7 @@ async def save(github: GitHubPort, store, file: CaseFile, case: Case) -> CaseFil
     if file.state_comment_id is None:
         # An earlier attempt (a worker that died after GitHub posted it) may have made it: look first.
         comment = await github.create_comment(file.repo, file.number, body, key=f"{case.code}:state",
-                                              look_first=not first_try(store, f"tried:state:{file.repo}#{file.number}"))
+                                              look_first=not first_try(store, f"tried:state:{file.ref}"))
         record_state_comment(store, file.repo, file.number, comment.id)
         if _state_in(comment.body) != case:
             await github.update_comment(file.repo, comment.id, body)  # found from the earlier attempt: bring it up

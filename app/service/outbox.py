@@ -60,7 +60,7 @@ async def _give_up(ctx, file: CaseFile, event_id: str, step: fx.Effect, error: s
     log.warning("effect given up case=%s event=%s error=%s step=%s", file.case.code, event_id, error,
                 type(step).__name__)
     key = f"{file.case.code}:{event_id}:abandoned:{step.key}"
-    body = render("effects-abandoned.md.j2", {"event": event_id, "steps": [type(step).__name__], "error": error,
+    body = render("effects-abandoned.md.j2", {"event": event_id, "step": type(step).__name__, "error": error,
                                                "tries": tries})
 
     async def post() -> str:

@@ -18,7 +18,7 @@ from app.service.executor import finish_close
 from app.service.forget import forget_if_due
 from app.service.once import Busy, remember
 from app.service.polling import Apply, archive_when_cool, publish, remind_voters
-from app.service.units import BUSY, CASE, CHORE, POLL, Unit, run_units
+from app.service.units import CASE, CHORE, POLL, Unit, busy, failed, run_units
 
 log = logging.getLogger("conduct.sweep")
 
@@ -34,7 +34,7 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     lines = await run_units(jobs, partial(_report, ctx))
     # What was done: a unit that failed or was busy says so on its line, and did nothing this pass.
     counts["sanctions"] = sum(1 for line in lines if line.startswith(("lift ", "apply ", "remind ", "renew "))
-                              and ": failed (" not in line and not line.endswith(f": {BUSY}"))
+                              and not failed(line) and not busy(line))
     # The cases' jobs come after the polls closed above, so a poll due now is published in this pass.
     issues = await case_issues(ctx)
     cases = [Unit(f"case #{number}", CASE, partial(_case, ctx, apply, counts, number, state), number)
@@ -47,12 +47,12 @@ async def sweep(ctx: Context, apply: Apply) -> dict[str, int]:
     if ctx.notices is not None:
         # E-mails a mail server turned away for now: each is tried again, up to a limit (app/notices).
         counts["notices"] = sum((await ctx.notices.retry()).values())
-    failed = sum(1 for line in lines if ": failed (" in line)
-    if failed:
-        counts["failed"] = failed
-    busy = sum(1 for line in lines if line.endswith(f": {BUSY}"))
-    if busy:
-        counts["busy"] = busy
+    failures = sum(1 for line in lines if failed(line))
+    if failures:
+        counts["failed"] = failures
+    held = sum(1 for line in lines if busy(line))
+    if held:
+        counts["busy"] = held
     return counts
 
 

@@ -28,6 +28,16 @@ class Unit:
 Report = Callable[[Unit, Exception], Awaitable[None]]
 
 
+def failed(line: str) -> bool:
+    """Whether a line run_units gave says its unit failed (and did nothing this pass)."""
+    return ": failed (" in line
+
+
+def busy(line: str) -> bool:
+    """Whether a line run_units gave says its unit was held by another worker (and did nothing this pass)."""
+    return line.endswith(f": {BUSY}")
+
+
 async def run_units(units: list[Unit], report: Report | None = None) -> list[str]:
     """Run every unit, lowest priority first; return the lines they gave, and one per failed unit.
 

@@ -90,14 +90,7 @@ class DeliveryStore(StoreBase):
 
     def renew_delivery(self, delivery_id: str, worker_id: str, until: datetime) -> bool:
         """Extend this worker's lease on a delivery it is still handling; False if it no longer holds it."""
-        stmt = (
-            update(deliveries)
-            .where(deliveries.c.delivery_id == delivery_id, deliveries.c.worker_id == worker_id,
-                   deliveries.c.status == "processing")
-            .values(lease_until=until)
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
+        return self._update_held(delivery_id, worker_id, lease_until=until)
 
     def finish_delivery(self, delivery_id: str, worker_id: str) -> bool:
         """Mark done and drop the payload (it may quote report text); False if this worker lost the lease."""
@@ -120,11 +113,15 @@ class DeliveryStore(StoreBase):
         return self._settle(delivery_id, worker_id, status="pending", not_before=until, error_class=error_class)
 
     def _settle(self, delivery_id: str, worker_id: str, **values) -> bool:
+        return self._update_held(delivery_id, worker_id, worker_id=None, lease_until=None, **values)
+
+    def _update_held(self, delivery_id: str, holder: str, **values) -> bool:
+        """Update a delivery only while the worker `holder` holds it; False if it lost the lease."""
         stmt = (
             update(deliveries)
-            .where(deliveries.c.delivery_id == delivery_id, deliveries.c.worker_id == worker_id,
+            .where(deliveries.c.delivery_id == delivery_id, deliveries.c.worker_id == holder,
                    deliveries.c.status == "processing")
-            .values(worker_id=None, lease_until=None, **values)
+            .values(**values)
         )
         with self._write() as conn:
             return conn.execute(stmt).rowcount == 1
